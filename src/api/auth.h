@@ -1,0 +1,20 @@
+/* auth: bearer API key authentication and the per-key rate limit. */
+#ifndef AP_AUTH_H
+#define AP_AUTH_H
+
+#include "request.h"
+
+/* Authenticates R's Authorization header against api_keys. On success fills r->key_id, account_id,
+ * scopes and the key's rate limit, and keeps last_used_at (at most one write a minute per key).
+ * Returns 0, or -1 with a 401 (and WWW-Authenticate), 503 or 500 recorded. */
+int auth_authenticate(request *r, long long *rate_limit);
+
+/* Counts R against its key's limit and sets the X-RateLimit-* headers. Returns 0, or -1 with 429
+ * (Retry-After) recorded; with Redis down, follows rate_limit_redis_down (open: allow, no headers;
+ * closed: 503). */
+int auth_rate_limit(request *r, long long rate_limit);
+
+/* 0 if R's key has SCOPE, else -1 with 403 and WWW-Authenticate naming the scope. */
+int auth_require_scope(request *r, int scope);
+
+#endif

@@ -1,0 +1,20 @@
+/* handlers: every handler the route table names, one file per resource. */
+#ifndef AP_HANDLERS_H
+#define AP_HANDLERS_H
+
+#include "request.h"
+
+/* health.c */
+int health_live(request *r);
+int health_ready(request *r);
+
+/* v1_agents.c */
+int v1_agents_list(request *r);
+int v1_agents_create(request *r);
+int v1_agents_get(request *r);
+int v1_agents_update(request *r);
+int v1_agents_delete(request *r);
+int v1_agents_pause(request *r);
+int v1_agents_resume(request *r);
+
+#endif

@@ -1,0 +1,94 @@
+/* main: the FastCGI loop of agentplatform-api — the only file that includes fcgiapp.h. */
+#include "app.h"
+#include "arena.h"
+#include "log.h"
+#include "pipeline.h"
+#include "util.h"
+
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Reads up to REQ_BODY_MAX bytes of the body into the arena; flags a larger one without reading it all. */
+static void read_body(FCGX_Request *fr, request *r)
+{
+	const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
+	long declared = 0;
+	if (cl && *cl && util_parse_long(cl, 0, 1L << 40, &declared) != 0)
+		declared = 0;
+	if (declared > REQ_BODY_MAX) {
+		r->body_truncated = 1;
+		return;
+	}
+	if (declared == 0)
+		return;
+	char *buf = arena_alloc(r->a, (size_t)declared + 1);
+	int got = FCGX_GetStr(buf, (int)declared, fr->in);
+	r->body = buf;
+	r->body_len = got > 0 ? (size_t)got : 0;
+}
+
+static void fill_request(FCGX_Request *fr, request *r)
+{
+	char **env = fr->envp;
+	r->method = FCGX_GetParam("REQUEST_METHOD", env);
+	r->uri = FCGX_GetParam("REQUEST_URI", env);
+	r->content_type = FCGX_GetParam("CONTENT_TYPE", env);
+	r->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", env);
+	r->remote_addr = FCGX_GetParam("REMOTE_ADDR", env);
+	r->request_id = FCGX_GetParam("REQUEST_ID", env);
+	r->idempotency_key = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", env);
+	read_body(fr, r);
+}
+
+int main(int argc, char **argv)
+{
+	char err[512];
+	const char *path = settings_take_config_arg(&argc, argv);
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("usage: agentplatform-api [--config FILE]\n"
+		       "FastCGI responder on fd 0; start with spawn-fcgi -s SOCK -- multiwatch -f N -- agentplatform-api.\n"
+		       "Config from --config or $AGENTPLATFORM_CONFIG, overridden by AGENTPLATFORM_<SETTING>.\n");
+		return 0;
+	}
+	settings *cfg = settings_new(path, err, sizeof err);
+	if (!cfg) {
+		fprintf(stderr, "agentplatform-api: %s\n", err);
+		return 2;
+	}
+	if (log_open("api", cfg->log_level, cfg->log_file) != 0) {
+		fprintf(stderr, "agentplatform-api: setting log_file: cannot open %s\n", cfg->log_file);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	app ap = {.cfg = cfg, .db = db_new(cfg), .kv = kv_new(cfg)};
+	ratelimit_init(&ap.rl);
+	if (FCGX_Init() != 0) {
+		log_error("FCGX_Init failed");
+		return 1;
+	}
+	FCGX_Request fr;
+	FCGX_InitRequest(&fr, 0, 0);
+	arena *a = arena_new();
+	log_info("worker ready");
+	while (FCGX_Accept_r(&fr) >= 0) {
+		request r = {.app = &ap, .a = a, .started_ms = util_now_ms()};
+		fill_request(&fr, &r);
+		pipeline_run(&r);
+		const char *out;
+		size_t outlen;
+		req_render(&r, &out, &outlen);
+		FCGX_PutStr(out, (int)outlen, fr.out);
+		FCGX_Finish_r(&fr);
+		pipeline_log(&r);
+		arena_reset(a);
+	}
+	arena_free(a);
+	db_free(ap.db);
+	kv_free(ap.kv);
+	settings_free(cfg);
+	return 0;
+}

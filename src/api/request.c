@@ -1,0 +1,164 @@
+/* request: failure recording, response building and rendering for one request. */
+#include "request.h"
+#include "db.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void json_release(void *p)
+{
+	json_decref(p);
+}
+
+json_t *req_keep(request *r, json_t *v)
+{
+	if (v)
+		arena_defer(r->a, json_release, v);
+	return v;
+}
+
+int req_fail_param(request *r, enum apierror code, const char *param, const char *message)
+{
+	if (r->err == ERR_NONE) {
+		r->err = code;
+		r->err_message = message ? arena_strdup(r->a, message) : NULL;
+		r->err_param = param && *param ? arena_strdup(r->a, param) : NULL;
+	}
+	return -1;
+}
+
+int req_fail(request *r, enum apierror code, const char *message)
+{
+	return req_fail_param(r, code, NULL, message);
+}
+
+int req_fail_verr(request *r, const verr *e)
+{
+	static const enum apierror map[] = {
+		[VERR_MISSING] = ERR_PARAMETER_MISSING,
+		[VERR_INVALID] = ERR_PARAMETER_INVALID,
+		[VERR_UNKNOWN] = ERR_PARAMETER_UNKNOWN,
+		[VERR_READ_ONLY] = ERR_PARAMETER_READ_ONLY,
+		[VERR_LIMIT] = ERR_LIMIT_EXCEEDED,
+	};
+	return req_fail_param(r, map[e->code], e->param, e->message);
+}
+
+int req_fail_store(request *r, int res, const char *what)
+{
+	switch (res) {
+	case STORE_NOT_FOUND:
+		return req_fail(r, ERR_NOT_FOUND, what);
+	case STORE_UNAVAILABLE:
+		return req_fail(r, ERR_DEPENDENCY_UNAVAILABLE, "the database is unavailable; retry shortly");
+	case STORE_CONFLICT:
+		return req_fail(r, ERR_STATE_CONFLICT, "the change conflicts with the current state; retry");
+	default:
+		return req_fail(r, ERR_INTERNAL, "internal error; the request id identifies it in the logs");
+	}
+}
+
+int req_respond(request *r, int status, json_t *body)
+{
+	r->status = status;
+	r->out = req_keep(r, body);
+	return 0;
+}
+
+int req_respond_data(request *r, int status, json_t *data)
+{
+	json_t *body = json_object();
+	json_object_set_new(body, "data", data);
+	return req_respond(r, status, body);
+}
+
+void req_header(request *r, const char *name, const char *value)
+{
+	if (r->nhdr == REQ_MAX_HEADERS) {
+		log_error("request %s: too many response headers, dropping %s", r->request_id, name);
+		return;
+	}
+	r->hdr[r->nhdr].name = arena_strdup(r->a, name);
+	r->hdr[r->nhdr].value = arena_strdup(r->a, value);
+	r->nhdr++;
+}
+
+const char *req_query(const request *r, const char *name)
+{
+	for (int i = 0; i < r->nq; i++)
+		if (strcmp(r->q[i].name, name) == 0)
+			return r->q[i].value;
+	return NULL;
+}
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 409: return "Conflict";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Status";
+	}
+}
+
+/* Turns a recorded failure into the error object of DESIGN.md. */
+static void render_error(request *r)
+{
+	const struct apierror_info *info = &APIERRORS[r->err];
+	json_t *e = json_pack("{s:s, s:s, s:s, s:o, s:s?}", "type", info->type, "code", info->code, "message",
+			      r->err_message ? r->err_message : info->code, "param",
+			      r->err_param ? json_string(r->err_param) : json_null(), "request_id", r->request_id);
+	r->status = info->status;
+	req_respond(r, info->status, json_pack("{s:o}", "error", e));
+}
+
+void req_render(request *r, const char **out, size_t *outlen)
+{
+	if (r->err != ERR_NONE)
+		render_error(r);
+	if (r->status == 0)
+		r->status = 500;
+	char *body = NULL;
+	size_t blen = 0;
+	if (r->out && r->status != 204) {
+		body = json_dumps(r->out, JSON_COMPACT);
+		if (!body)
+			body = strdup("{}");
+		blen = strlen(body);
+	}
+	size_t cap = 512 + blen;
+	for (int i = 0; i < r->nhdr; i++)
+		cap += strlen(r->hdr[i].name) + strlen(r->hdr[i].value) + 4;
+	char *buf = arena_alloc(r->a, cap);
+	size_t n = 0;
+	n += (size_t)snprintf(buf + n, cap - n, "Status: %d %s\r\n", r->status, reason(r->status));
+	if (body)
+		n += (size_t)snprintf(buf + n, cap - n, "Content-Type: application/json\r\n");
+	n += (size_t)snprintf(buf + n, cap - n, "Cache-Control: no-store\r\nX-Request-Id: %s\r\n",
+			      r->request_id ? r->request_id : "");
+	for (int i = 0; i < r->nhdr; i++)
+		n += (size_t)snprintf(buf + n, cap - n, "%s: %s\r\n", r->hdr[i].name, r->hdr[i].value);
+	n += (size_t)snprintf(buf + n, cap - n, "\r\n");
+	if (body) {
+		memcpy(buf + n, body, blen);
+		n += blen;
+		free(body);
+	}
+	*out = buf;
+	*outlen = n;
+}

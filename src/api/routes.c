@@ -1,0 +1,95 @@
+/* routes: the route table and the matcher. Every endpoint exists here first; the spec and tests follow it. */
+#include "routes.h"
+#include "handlers.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define NOIDS {NULL}
+
+const route ROUTES[] = {
+	{"GET", "/healthz", NOIDS, SCOPE_NONE, ROUTE_PUBLIC, NULL, NULL, health_live, "getHealth",
+	 "Liveness: the worker process answers"},
+	{"GET", "/readyz", NOIDS, SCOPE_NONE, ROUTE_PUBLIC, NULL, NULL, health_ready, "getReadiness",
+	 "Readiness: MariaDB and Redis are reachable"},
+
+	{"GET", "/api/v1/agents", NOIDS, SCOPE_AGENTS_READ, ROUTE_LIST, NULL, "agt_", v1_agents_list, "listAgents",
+	 "List agents"},
+	{"POST", "/api/v1/agents", NOIDS, SCOPE_AGENTS_WRITE, ROUTE_BODY | ROUTE_AUDITED, NULL, NULL,
+	 v1_agents_create, "createAgent", "Create an agent"},
+	{"GET", "/api/v1/agents/{id}", {"agt_"}, SCOPE_AGENTS_READ, 0, NULL, NULL, v1_agents_get, "getAgent",
+	 "Get an agent"},
+	{"PATCH", "/api/v1/agents/{id}", {"agt_"}, SCOPE_AGENTS_WRITE, ROUTE_BODY | ROUTE_MERGE_PATCH | ROUTE_AUDITED,
+	 NULL, NULL, v1_agents_update, "updateAgent", "Update an agent (JSON merge patch)"},
+	{"DELETE", "/api/v1/agents/{id}", {"agt_"}, SCOPE_AGENTS_WRITE, ROUTE_AUDITED, NULL, NULL, v1_agents_delete,
+	 "deleteAgent", "Delete an agent"},
+	{"POST", "/api/v1/agents/{id}/pause", {"agt_"}, SCOPE_AGENTS_WRITE, ROUTE_BODY_OPTIONAL | ROUTE_AUDITED, NULL,
+	 NULL, v1_agents_pause, "pauseAgent", "Pause an agent"},
+	{"POST", "/api/v1/agents/{id}/resume", {"agt_"}, SCOPE_AGENTS_WRITE, ROUTE_BODY_OPTIONAL | ROUTE_AUDITED, NULL,
+	 NULL, v1_agents_resume, "resumeAgent", "Resume an agent"},
+};
+const int ROUTES_COUNT = (int)(sizeof ROUTES / sizeof ROUTES[0]);
+
+#define MAX_PATH 1024
+#define MAX_SEGMENT 128
+
+/* Compares PATH to PATTERN segment by segment; {name} segments capture (non-empty, bounded). */
+static int path_matches(arena *a, const char *pattern, const char *path, const char **params, int *nparams)
+{
+	int np = 0;
+	const char *p = pattern, *s = path;
+	while (*p && *s) {
+		if (*p != '/' || *s != '/')
+			return 0;
+		p++;
+		s++;
+		const char *pend = strchr(p, '/'), *send = strchr(s, '/');
+		size_t plen = pend ? (size_t)(pend - p) : strlen(p);
+		size_t slen = send ? (size_t)(send - s) : strlen(s);
+		if (slen == 0 || slen > MAX_SEGMENT)
+			return 0;
+		if (plen > 2 && p[0] == '{' && p[plen - 1] == '}') {
+			if (np == REQ_MAX_PATH_PARAMS)
+				return 0;
+			if (params)
+				params[np] = arena_strndup(a, s, slen);
+			np++;
+		} else if (plen != slen || memcmp(p, s, plen) != 0) {
+			return 0;
+		}
+		p += plen;
+		s += slen;
+	}
+	if (*p || *s)
+		return 0;
+	if (nparams)
+		*nparams = np;
+	return 1;
+}
+
+enum route_match routes_match(arena *a, const char *method, const char *path, const route **out,
+			      const char **params, int *nparams, char *allow, size_t allowlen)
+{
+	size_t used = 0;
+	int path_seen = 0;
+	if (allowlen)
+		allow[0] = '\0';
+	if (!path || path[0] != '/' || strlen(path) > MAX_PATH)
+		return ROUTE_NO_PATH;
+	for (int i = 0; i < ROUTES_COUNT; i++) {
+		if (!path_matches(a, ROUTES[i].path, path, NULL, NULL))
+			continue;
+		if (strcmp(ROUTES[i].method, method) == 0) {
+			path_matches(a, ROUTES[i].path, path, params, nparams);
+			*out = &ROUTES[i];
+			return ROUTE_FOUND;
+		}
+		path_seen = 1;
+		if (!strstr(allow, ROUTES[i].method)) {
+			int n = snprintf(allow + used, allowlen - used, "%s%s", used ? ", " : "", ROUTES[i].method);
+			if (n > 0 && (size_t)n < allowlen - used)
+				used += (size_t)n;
+		}
+	}
+	return path_seen ? ROUTE_NO_METHOD : ROUTE_NO_PATH;
+}

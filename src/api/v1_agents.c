@@ -1,0 +1,303 @@
+/* v1_agents: /api/v1/agents — list, create, get, update (merge patch), delete, pause, resume. */
+#include "agenttype.h"
+#include "audit.h"
+#include "cron.h"
+#include "cursor.h"
+#include "handlers.h"
+#include "mergepatch.h"
+#include "store_account.h"
+#include "store_agent.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CONFIG_MAX_BYTES (64 * 1024)
+
+static const char *const WRITABLE[] = {"name", "type", "schedule", "timezone", "config", NULL};
+static const char *const READ_ONLY[] = {"id", "status", "created_at", "updated_at", "last_run_at", "next_run_at", NULL};
+
+static int listed(const char *const *list, const char *key)
+{
+	for (; *list; list++)
+		if (strcmp(*list, key) == 0)
+			return 1;
+	return 0;
+}
+
+/* The agent as the API shows it: every documented field present, unset ones null. */
+static json_t *agent_json(const agent_row *g)
+{
+	json_t *config = json_loads(g->config, 0, NULL);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:o, s:s, s:s, s:s?, s:s?}", "id", g->id, "name", g->name,
+			 "type", g->type, "status", g->status, "schedule", g->schedule, "timezone", g->timezone,
+			 "config", config ? config : json_object(), "created_at", g->created_at, "updated_at",
+			 g->updated_at, "last_run_at", g->last_run_at, "next_run_at", g->next_run_at);
+}
+
+/* The writable fields of G as a JSON object: the document a merge patch applies to. */
+static json_t *writable_doc(const agent_row *g)
+{
+	json_t *config = json_loads(g->config, 0, NULL);
+	return json_pack("{s:s, s:s, s:s?, s:s, s:o}", "name", g->name, "type", g->type, "schedule", g->schedule,
+			 "timezone", g->timezone, "config", config ? config : json_object());
+}
+
+/* Unknown and read-only members of BODY are 422s naming the member. */
+static int check_members(request *r, const json_t *body)
+{
+	const char *key;
+	json_t *v;
+	char msg[160];
+	json_object_foreach((json_t *)body, key, v)
+	{
+		if (listed(READ_ONLY, key)) {
+			snprintf(msg, sizeof msg, "%s is read-only", key);
+			return req_fail_param(r, ERR_PARAMETER_READ_ONLY, key, msg);
+		}
+		if (!listed(WRITABLE, key)) {
+			snprintf(msg, sizeof msg, "unknown field '%.64s'", key);
+			return req_fail_param(r, ERR_PARAMETER_UNKNOWN, strlen(key) <= 64 ? key : NULL, msg);
+		}
+	}
+	return 0;
+}
+
+/* Validates the whole desired state DOC into F (strings point into DOC or the arena). */
+static int validate_doc(request *r, const json_t *doc, agent_fields *f)
+{
+	verr e;
+	const json_t *name = json_object_get(doc, "name");
+	if (!name)
+		return req_fail_param(r, ERR_PARAMETER_MISSING, "name", "name is required");
+	if (validate_string(name, "name", 1, 200, &e) != 0)
+		return req_fail_verr(r, &e);
+	f->name = json_string_value(name);
+
+	const json_t *type = json_object_get(doc, "type");
+	if (!type)
+		return req_fail_param(r, ERR_PARAMETER_MISSING, "type", "type is required");
+	const agenttype *at = json_is_string(type) ? agenttype_find(json_string_value(type)) : NULL;
+	if (!at) {
+		char *msg = "type must be one of:";
+		for (int i = 0; i < AGENTTYPES_COUNT; i++)
+			msg = arena_printf(r->a, "%s%s %s", msg, i ? "," : "", AGENTTYPES[i].name);
+		return req_fail_param(r, ERR_PARAMETER_INVALID, "type", msg);
+	}
+	f->type = at->name;
+
+	const json_t *tz = json_object_get(doc, "timezone");
+	f->timezone = "UTC";
+	if (tz && !json_is_null(tz)) {
+		if (!json_is_string(tz) || json_string_length(tz) > 64 || !cron_tz_valid(json_string_value(tz)))
+			return req_fail_param(r, ERR_PARAMETER_INVALID, "timezone",
+					      "timezone must be an IANA time zone name such as Europe/Berlin");
+		f->timezone = json_string_value(tz);
+	}
+
+	const json_t *sched = json_object_get(doc, "schedule");
+	f->schedule = NULL;
+	f->next_run_ms = -1;
+	if (sched && !json_is_null(sched)) {
+		cron_expr expr;
+		char err[160];
+		if (!json_is_string(sched))
+			return req_fail_param(r, ERR_PARAMETER_INVALID, "schedule",
+					      "schedule must be a 5-field cron expression or null");
+		if (cron_parse(json_string_value(sched), &expr, err, sizeof err) != 0) {
+			return req_fail_param(r, ERR_PARAMETER_INVALID, "schedule",
+					      arena_printf(r->a, "schedule is not a valid cron expression: %s", err));
+		}
+		time_t next;
+		if (cron_next(&expr, f->timezone, time(NULL), &next) != 0)
+			return req_fail_param(r, ERR_PARAMETER_INVALID, "schedule", "schedule never fires");
+		f->schedule = json_string_value(sched);
+		f->next_run_ms = (int64_t)next * 1000;
+	}
+
+	const json_t *config = json_object_get(doc, "config");
+	json_t *empty = req_keep(r, json_object());
+	if (!config || json_is_null(config))
+		config = empty;
+	if (!json_is_object(config))
+		return req_fail_param(r, ERR_PARAMETER_INVALID, "config", "config must be an object");
+	if (at->validate(config, &e) != 0)
+		return req_fail_verr(r, &e);
+	char *text = json_dumps(config, JSON_COMPACT);
+	if (!text)
+		abort();
+	f->config = arena_strdup(r->a, text);
+	free(text);
+	if (strlen(f->config) > CONFIG_MAX_BYTES)
+		return req_fail_param(r, ERR_PARAMETER_INVALID, "config", "config is larger than 64 KiB");
+	return 0;
+}
+
+/* Ends a failed transaction; the failure is already recorded. */
+static int rollback(request *r)
+{
+	db_rollback(r->app->db);
+	return -1;
+}
+
+/* Commits, then answers STATUS with agent ID as read inside the transaction. */
+static int commit_and_respond(request *r, const char *id, int status)
+{
+	agent_row g;
+	enum store_result res = store_agent_get(r->app->db, r->a, r->account_id, id, 0, &g);
+	if (res != STORE_OK)
+		return req_fail_store(r, res, "agent not found"), rollback(r);
+	if ((res = db_commit(r->app->db)) != STORE_OK)
+		return req_fail_store(r, res, NULL), rollback(r);
+	return req_respond_data(r, status, agent_json(&g));
+}
+
+int v1_agents_list(request *r)
+{
+	agent_row *rows;
+	int n;
+	enum store_result res = store_agent_list(r->app->db, r->a, r->account_id, r->cursor_id[0] ? r->cursor_id : NULL,
+						 r->limit + 1, &rows, &n);
+	if (res != STORE_OK)
+		return req_fail_store(r, res, NULL);
+	int has_more = n > r->limit;
+	if (has_more)
+		n = r->limit;
+	json_t *data = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(data, agent_json(&rows[i]));
+	json_t *next = json_null();
+	if (has_more) {
+		char c[CURSOR_MAX_LEN];
+		cursor_encode(rows[n - 1].id, c);
+		next = json_string(c);
+	}
+	return req_respond(r, 200, json_pack("{s:o, s:b, s:o}", "data", data, "has_more", has_more, "next_cursor", next));
+}
+
+int v1_agents_get(request *r)
+{
+	agent_row g;
+	enum store_result res = store_agent_get(r->app->db, r->a, r->account_id, r->param[0], 0, &g);
+	if (res != STORE_OK)
+		return req_fail_store(r, res, "agent not found");
+	return req_respond_data(r, 200, agent_json(&g));
+}
+
+int v1_agents_create(request *r)
+{
+	agent_fields f;
+	if (check_members(r, r->json) != 0 || validate_doc(r, r->json, &f) != 0)
+		return -1;
+	db *d = r->app->db;
+	enum store_result res = db_begin(d);
+	if (res != STORE_OK)
+		return req_fail_store(r, res, NULL);
+	/* The account row lock serializes creations, so the quota holds under concurrency. */
+	long count = 0;
+	if ((res = store_account_exists(d, r->a, r->account_id, 1)) != STORE_OK ||
+	    (res = store_agent_count(d, r->a, r->account_id, &count)) != STORE_OK)
+		return req_fail_store(r, res, NULL), rollback(r);
+	if (count >= r->app->cfg->agents_max_per_account) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "this account already has the maximum of %d agents",
+			 r->app->cfg->agents_max_per_account);
+		req_fail(r, ERR_LIMIT_EXCEEDED, msg);
+		return rollback(r);
+	}
+	char id[IDS_MAX_LEN];
+	if ((res = store_agent_insert(d, r->a, r->account_id, &f, id)) != STORE_OK)
+		return req_fail_store(r, res, NULL), rollback(r);
+	json_t *changes = json_pack("{s:s, s:s, s:s?, s:s}", "name", f.name, "type", f.type, "schedule", f.schedule,
+				    "timezone", f.timezone);
+	if (audit_record(r, "agent.created", "agent", id, changes) != 0)
+		return rollback(r);
+	char *location = arena_printf(r->a, "/api/v1/agents/%s", id);
+	req_header(r, "Location", location);
+	return commit_and_respond(r, id, 201);
+}
+
+int v1_agents_update(request *r)
+{
+	if (check_members(r, r->json) != 0)
+		return -1;
+	db *d = r->app->db;
+	enum store_result res = db_begin(d);
+	if (res != STORE_OK)
+		return req_fail_store(r, res, NULL);
+	agent_row g;
+	if ((res = store_agent_get(d, r->a, r->account_id, r->param[0], 1, &g)) != STORE_OK)
+		return req_fail_store(r, res, "agent not found"), rollback(r);
+	json_t *before = req_keep(r, writable_doc(&g));
+	json_t *after = req_keep(r, mergepatch_apply(before, r->json));
+	agent_fields f;
+	if (validate_doc(r, after, &f) != 0)
+		return rollback(r);
+	if ((res = store_agent_update(d, r->a, r->account_id, g.id, &f)) != STORE_OK)
+		return req_fail_store(r, res, "agent not found"), rollback(r);
+
+	/* What changed, field by field, for the audit trail. */
+	json_t *normalized = req_keep(r, json_pack("{s:s, s:s, s:s?, s:s, s:o}", "name", f.name, "type", f.type,
+						   "schedule", f.schedule, "timezone", f.timezone, "config",
+						   json_loads(f.config, 0, NULL)));
+	json_t *changes = json_object();
+	for (const char *const *k = WRITABLE; *k; k++) {
+		json_t *old = json_object_get(before, *k), *new = json_object_get(normalized, *k);
+		if (!json_equal(old ? old : json_null(), new ? new : json_null()))
+			json_object_set_new(changes, *k,
+					    json_pack("{s:O, s:O}", "from", old ? old : json_null(), "to",
+						      new ? new : json_null()));
+	}
+	if (audit_record(r, "agent.updated", "agent", g.id, changes) != 0)
+		return rollback(r);
+	return commit_and_respond(r, g.id, 200);
+}
+
+int v1_agents_delete(request *r)
+{
+	db *d = r->app->db;
+	enum store_result res = db_begin(d);
+	if (res != STORE_OK)
+		return req_fail_store(r, res, NULL);
+	agent_row g;
+	if ((res = store_agent_get(d, r->a, r->account_id, r->param[0], 1, &g)) != STORE_OK ||
+	    (res = store_agent_delete(d, r->a, r->account_id, g.id)) != STORE_OK)
+		return req_fail_store(r, res, "agent not found"), rollback(r);
+	if (audit_record(r, "agent.deleted", "agent", g.id, json_pack("{s:s}", "name", g.name)) != 0)
+		return rollback(r);
+	if ((res = db_commit(d)) != STORE_OK)
+		return req_fail_store(r, res, NULL), rollback(r);
+	return req_respond(r, 204, NULL);
+}
+
+/* Pause and resume: idempotent; only a real change is audited. */
+static int set_paused(request *r, int paused)
+{
+	db *d = r->app->db;
+	enum store_result res = db_begin(d);
+	if (res != STORE_OK)
+		return req_fail_store(r, res, NULL);
+	agent_row g;
+	if ((res = store_agent_get(d, r->a, r->account_id, r->param[0], 1, &g)) != STORE_OK)
+		return req_fail_store(r, res, "agent not found"), rollback(r);
+	int was_paused = strcmp(g.status, "paused") == 0;
+	if (was_paused != paused) {
+		if ((res = store_agent_set_paused(d, r->a, r->account_id, g.id, paused)) != STORE_OK)
+			return req_fail_store(r, res, "agent not found"), rollback(r);
+		if (audit_record(r, paused ? "agent.paused" : "agent.resumed", "agent", g.id,
+				 json_pack("{s:{s:b, s:b}}", "paused", "from", was_paused, "to", paused)) != 0)
+			return rollback(r);
+	}
+	return commit_and_respond(r, g.id, 200);
+}
+
+int v1_agents_pause(request *r)
+{
+	return set_paused(r, 1);
+}
+
+int v1_agents_resume(request *r)
+{
+	return set_paused(r, 0);
+}

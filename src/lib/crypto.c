@@ -1,0 +1,127 @@
+/* crypto: CSPRNG, SHA-256 and encodings. */
+#include "crypto.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char B62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+void crypto_random(void *buf, size_t n)
+{
+	if (n > 0 && RAND_bytes(buf, (int)n) != 1)
+		abort();
+}
+
+void crypto_sha256(const void *data, size_t n, unsigned char out[CRYPTO_SHA256_LEN])
+{
+	unsigned int len = 0;
+	if (EVP_Digest(data, n, out, &len, EVP_sha256(), NULL) != 1)
+		abort();
+}
+
+void crypto_random_base62(char *out, size_t n)
+{
+	size_t i = 0;
+	unsigned char pool[64];
+	while (i < n) {
+		crypto_random(pool, sizeof pool);
+		for (size_t k = 0; k < sizeof pool && i < n; k++)
+			if (pool[k] < 248) /* 248 = 4 * 62: rejection keeps the digits uniform */
+				out[i++] = B62[pool[k] % 62];
+	}
+	out[n] = '\0';
+}
+
+void crypto_base62_fixed(uint64_t value, char *out, size_t width)
+{
+	for (size_t i = width; i > 0; i--) {
+		out[i - 1] = B62[value % 62];
+		value /= 62;
+	}
+	out[width] = '\0';
+}
+
+int crypto_is_base62(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
+			return 0;
+	}
+	return 1;
+}
+
+void crypto_hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char H[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = H[in[i] >> 4];
+		out[2 * i + 1] = H[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void crypto_b64url_encode(const unsigned char *in, size_t n, char *out)
+{
+	size_t o = 0, i = 0;
+	for (; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		out[o++] = B64URL[v >> 18 & 63];
+		out[o++] = B64URL[v >> 12 & 63];
+		out[o++] = B64URL[v >> 6 & 63];
+		out[o++] = B64URL[v & 63];
+	}
+	if (n - i == 1) {
+		uint32_t v = (uint32_t)in[i] << 16;
+		out[o++] = B64URL[v >> 18 & 63];
+		out[o++] = B64URL[v >> 12 & 63];
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+		out[o++] = B64URL[v >> 18 & 63];
+		out[o++] = B64URL[v >> 12 & 63];
+		out[o++] = B64URL[v >> 6 & 63];
+	}
+	out[o] = '\0';
+}
+
+static int b64url_value(char c)
+{
+	const char *p = c ? strchr(B64URL, c) : NULL;
+	return p ? (int)(p - B64URL) : -1;
+}
+
+long crypto_b64url_decode(const char *in, size_t n, unsigned char *out, size_t outlen)
+{
+	if (n % 4 == 1)
+		return -1;
+	size_t o = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+	for (size_t i = 0; i < n; i++) {
+		int v = b64url_value(in[i]);
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o >= outlen)
+				return -1;
+			out[o++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	/* Leftover bits must be zero, so that every value has exactly one spelling. */
+	if (acc != 0)
+		return -1;
+	return (long)o;
+}
+
+int crypto_equal(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
+}

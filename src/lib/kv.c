@@ -1,0 +1,134 @@
+/* kv: hiredis wrapper: lazy connection, timeouts, EVALSHA with script reload. */
+#include "kv.h"
+#include "log.h"
+
+#include <hiredis/hiredis.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+struct kv {
+	const settings *cfg;
+	redisContext *c;
+};
+
+kv *kv_new(const settings *s)
+{
+	kv *k = calloc(1, sizeof *k);
+	if (!k)
+		abort();
+	k->cfg = s;
+	return k;
+}
+
+static void drop(kv *k)
+{
+	if (k->c)
+		redisFree(k->c);
+	k->c = NULL;
+}
+
+void kv_free(kv *k)
+{
+	if (!k)
+		return;
+	drop(k);
+	free(k);
+}
+
+static int connect_if_needed(kv *k)
+{
+	if (k->c)
+		return 0;
+	struct timeval tv = {k->cfg->redis_timeout_ms / 1000, (k->cfg->redis_timeout_ms % 1000) * 1000};
+	redisContext *c;
+	if (k->cfg->redis_socket && *k->cfg->redis_socket)
+		c = redisConnectUnixWithTimeout(k->cfg->redis_socket, tv);
+	else
+		c = redisConnectWithTimeout(k->cfg->redis_host, k->cfg->redis_port, tv);
+	if (!c)
+		abort();
+	if (c->err || redisSetTimeout(c, tv) != REDIS_OK) {
+		log_error("redis connect failed: %s", c->errstr);
+		redisFree(c);
+		return -1;
+	}
+	k->c = c;
+	return 0;
+}
+
+/* Sends one command; on a transport error the connection is dropped (reconnect on next use). */
+static redisReply *command(kv *k, int argc, const char **argv, const size_t *lens)
+{
+	if (connect_if_needed(k) != 0)
+		return NULL;
+	redisReply *r = redisCommandArgv(k->c, argc, argv, lens);
+	if (!r) {
+		log_error("redis command failed: %s", k->c->errstr);
+		drop(k);
+	}
+	return r;
+}
+
+int kv_ping(kv *k)
+{
+	const char *argv[] = {"PING"};
+	size_t lens[] = {4};
+	redisReply *r = command(k, 1, argv, lens);
+	if (!r)
+		return -1;
+	int ok = r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0;
+	freeReplyObject(r);
+	return ok ? 0 : -1;
+}
+
+int kv_eval_ints(kv *k, const char *script, const char *sha, int nkeys, const char *const *keys, int nargs,
+		 const char *const *args, long long *out, int nout)
+{
+	enum { MAXARGS = 16 };
+	const char *argv[MAXARGS + 3];
+	size_t lens[MAXARGS + 3];
+	char nk[16];
+	if (nkeys + nargs > MAXARGS)
+		abort();
+	snprintf(nk, sizeof nk, "%d", nkeys);
+	int argc = 0;
+	argv[argc++] = "EVALSHA";
+	argv[argc++] = sha;
+	argv[argc++] = nk;
+	for (int i = 0; i < nkeys; i++)
+		argv[argc++] = keys[i];
+	for (int i = 0; i < nargs; i++)
+		argv[argc++] = args[i];
+	for (int i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+
+	redisReply *r = command(k, argc, argv, lens);
+	if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+		/* A restarted (or flushed) Redis forgot the script: EVAL loads it under the same SHA. */
+		freeReplyObject(r);
+		argv[0] = "EVAL";
+		argv[1] = script;
+		lens[0] = 4;
+		lens[1] = strlen(script);
+		r = command(k, argc, argv, lens);
+	}
+	if (!r)
+		return -1;
+	int n = -1;
+	if (r->type == REDIS_REPLY_ARRAY) {
+		n = 0;
+		for (size_t i = 0; i < r->elements && n < nout; i++) {
+			if (r->element[i]->type != REDIS_REPLY_INTEGER) {
+				n = -1;
+				break;
+			}
+			out[n++] = r->element[i]->integer;
+		}
+	}
+	if (n < 0)
+		log_error("redis script reply of unexpected shape (type %d%s%s)", r->type,
+			  r->type == REDIS_REPLY_ERROR ? ": " : "", r->type == REDIS_REPLY_ERROR ? r->str : "");
+	freeReplyObject(r);
+	return n;
+}

@@ -1,0 +1,23 @@
+/* kv: the one Redis connection of a process (hiredis 0.14), reconnecting after failures. */
+#ifndef AP_KV_H
+#define AP_KV_H
+
+#include "settings.h"
+
+typedef struct kv kv;
+
+/* A handle that connects lazily (and again after any failure). Never NULL. */
+kv *kv_new(const settings *s);
+void kv_free(kv *k);
+
+/* 0 when Redis answers PING, -1 otherwise. */
+int kv_ping(kv *k);
+
+/* Runs SCRIPT by EVALSHA (SHA: its 40-hex SHA-1), loading it again on NOSCRIPT (e.g. after a Redis
+ * restart). KEYS and ARGV are NUL-terminated strings. The reply must be an array of integers; up to
+ * NOUT of them are stored in OUT. Returns the number of integers, or -1 if Redis is unreachable or the
+ * reply is not of that shape (logged). */
+int kv_eval_ints(kv *k, const char *script, const char *sha, int nkeys, const char *const *keys, int nargs,
+		 const char *const *argv, long long *out, int nout);
+
+#endif

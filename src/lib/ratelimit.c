@@ -1,0 +1,55 @@
+/* ratelimit: GCRA on a single key rl:{<key id>} (one hash slot: Redis Cluster safe). */
+#include "ratelimit.h"
+
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <string.h>
+
+/* GCRA with burst = limit: the theoretical arrival time (TAT, microseconds) advances by period/limit per
+ * request; a request is allowed while TAT - period <= now. No 2N burst at any window edge. Returns
+ * {allowed, remaining, reset_epoch_s, retry_after_s}. */
+const char RATELIMIT_SCRIPT[] =
+	"local limit = tonumber(ARGV[1])\n"
+	"local period = tonumber(ARGV[2]) * 1000000\n"
+	"local interval = period / limit\n"
+	"local t = redis.call('TIME')\n"
+	"local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
+	"local tat = tonumber(redis.call('GET', KEYS[1]) or now)\n"
+	"if tat < now then tat = now end\n"
+	"local new_tat = tat + interval\n"
+	"local allow_at = new_tat - period\n"
+	"if allow_at > now then\n"
+	"  local retry = math.ceil((allow_at - now) / 1000000)\n"
+	"  if retry < 1 then retry = 1 end\n"
+	"  return {0, 0, math.ceil(tat / 1000000), retry}\n"
+	"end\n"
+	"redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1)\n"
+	"local remaining = math.floor((now + period - new_tat) / interval + 0.000001)\n"
+	"return {1, remaining, math.ceil(new_tat / 1000000), 0}\n";
+
+void ratelimit_init(ratelimit *rl)
+{
+	unsigned char h[SHA_DIGEST_LENGTH];
+	SHA1((const unsigned char *)RATELIMIT_SCRIPT, strlen(RATELIMIT_SCRIPT), h);
+	for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
+		snprintf(rl->sha + 2 * i, 3, "%02x", h[i]);
+}
+
+int ratelimit_check(const ratelimit *rl, kv *k, const char *key_id, long long limit, ratelimit_result *out)
+{
+	char key[64], lim[24], period[16];
+	snprintf(key, sizeof key, "rl:{%s}", key_id);
+	snprintf(lim, sizeof lim, "%lld", limit);
+	snprintf(period, sizeof period, "%d", RATELIMIT_PERIOD_SECONDS);
+	const char *keys[] = {key};
+	const char *args[] = {lim, period};
+	long long v[4];
+	if (kv_eval_ints(k, RATELIMIT_SCRIPT, rl->sha, 1, keys, 2, args, v, 4) != 4)
+		return -1;
+	out->allowed = v[0] == 1;
+	out->limit = limit;
+	out->remaining = v[1] < 0 ? 0 : v[1];
+	out->reset = v[2];
+	out->retry_after = v[3];
+	return 0;
+}

@@ -1,0 +1,29 @@
+/* ratelimit: per-API-key GCRA limit (N requests per 60 s) in one Redis Lua script. */
+#ifndef AP_RATELIMIT_H
+#define AP_RATELIMIT_H
+
+#include "kv.h"
+
+#define RATELIMIT_PERIOD_SECONDS 60
+
+typedef struct ratelimit {
+	char sha[41]; /* SHA-1 of the script, for EVALSHA */
+} ratelimit;
+
+typedef struct ratelimit_result {
+	int allowed;
+	long long limit;
+	long long remaining;
+	long long reset;       /* epoch seconds when the full budget is back */
+	long long retry_after; /* seconds (>= 1) when refused, else 0 */
+} ratelimit_result;
+
+extern const char RATELIMIT_SCRIPT[];
+
+void ratelimit_init(ratelimit *rl);
+
+/* Counts one request of KEY_ID against LIMIT per 60 s, atomically on Redis's clock (exact across all
+ * processes and hosts). Returns 0 with OUT filled, or -1 if Redis is unreachable. */
+int ratelimit_check(const ratelimit *rl, kv *k, const char *key_id, long long limit, ratelimit_result *out);
+
+#endif

@@ -1,0 +1,149 @@
+/* store_agent: statements on agents. */
+#include "store_agent.h"
+#include "ids.h"
+#include "store.h"
+
+#include <stdlib.h>
+
+#define COLUMNS \
+	"id, account_id, name, type, status, schedule, timezone, config, created_at, updated_at, last_run_at, next_run_at"
+
+static const char SQL_FIRST_PAGE[] = "SELECT " COLUMNS " FROM agents WHERE account_id = ? AND deleted_at IS NULL "
+				     "ORDER BY id DESC LIMIT ?";
+static const char SQL_NEXT_PAGE[] = "SELECT " COLUMNS " FROM agents WHERE account_id = ? AND deleted_at IS NULL "
+				    "AND id < ? ORDER BY id DESC LIMIT ?";
+static const char SQL_GET[] = "SELECT " COLUMNS " FROM agents WHERE account_id = ? AND id = ? AND deleted_at IS NULL";
+static const char SQL_GET_LOCK[] =
+	"SELECT " COLUMNS " FROM agents WHERE account_id = ? AND id = ? AND deleted_at IS NULL FOR UPDATE";
+static const char SQL_COUNT[] = "SELECT COUNT(*) FROM agents WHERE account_id = ? AND deleted_at IS NULL";
+static const char SQL_INSERT[] =
+	"INSERT INTO agents (id, account_id, name, type, schedule, timezone, config, created_at, updated_at, next_run_at) "
+	"VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), IF(? < 0, NULL, FROM_UNIXTIME(? / 1000)))";
+static const char SQL_UPDATE[] =
+	"UPDATE agents SET name = ?, type = ?, schedule = ?, timezone = ?, config = ?, updated_at = UTC_TIMESTAMP(3), "
+	"next_run_at = IF(? < 0, NULL, FROM_UNIXTIME(? / 1000)) WHERE account_id = ? AND id = ? AND deleted_at IS NULL";
+static const char SQL_DELETE[] = "UPDATE agents SET deleted_at = UTC_TIMESTAMP(3), next_run_at = NULL, "
+				 "updated_at = UTC_TIMESTAMP(3) WHERE account_id = ? AND id = ? AND deleted_at IS NULL";
+static const char SQL_PAUSE[] = "UPDATE agents SET paused = ?, updated_at = UTC_TIMESTAMP(3) "
+				"WHERE account_id = ? AND id = ? AND deleted_at IS NULL AND paused <> ?";
+
+static void row_from(arena *a, char **c, agent_row *g)
+{
+	g->id = c[0];
+	g->account_id = c[1];
+	g->name = c[2];
+	g->type = c[3];
+	g->status = c[4];
+	g->schedule = c[5];
+	g->timezone = c[6];
+	g->config = c[7];
+	g->created_at = store_time(a, c[8]);
+	g->updated_at = store_time(a, c[9]);
+	g->last_run_at = store_time(a, c[10]);
+	g->next_run_at = store_time(a, c[11]);
+}
+
+enum store_result store_agent_list(db *d, arena *a, const char *account_id, const char *before_id, int limit,
+				   agent_row **rows, int *n)
+{
+	store_params p = {0};
+	store_rows r;
+	store_param_str(&p, account_id);
+	if (before_id)
+		store_param_str(&p, before_id);
+	store_param_int(&p, limit);
+	enum store_result res = store_exec(d, before_id ? SQL_NEXT_PAGE : SQL_FIRST_PAGE, &p, a, &r);
+	if (res != STORE_OK)
+		return res;
+	*rows = arena_alloc(a, (size_t)(r.nrows ? r.nrows : 1) * sizeof **rows);
+	for (int i = 0; i < r.nrows; i++)
+		row_from(a, r.cell[i], &(*rows)[i]);
+	*n = r.nrows;
+	return STORE_OK;
+}
+
+enum store_result store_agent_get(db *d, arena *a, const char *account_id, const char *id, int for_update,
+				  agent_row *out)
+{
+	store_params p = {0};
+	store_rows r;
+	store_param_str(&p, account_id);
+	store_param_str(&p, id);
+	enum store_result res = store_exec(d, for_update ? SQL_GET_LOCK : SQL_GET, &p, a, &r);
+	if (res != STORE_OK)
+		return res;
+	if (r.nrows != 1)
+		return STORE_NOT_FOUND;
+	row_from(a, r.cell[0], out);
+	return STORE_OK;
+}
+
+enum store_result store_agent_count(db *d, arena *a, const char *account_id, long *n)
+{
+	store_params p = {0};
+	store_rows r;
+	store_param_str(&p, account_id);
+	enum store_result res = store_exec(d, SQL_COUNT, &p, a, &r);
+	if (res != STORE_OK)
+		return res;
+	*n = r.nrows == 1 ? strtol(r.cell[0][0], NULL, 10) : 0;
+	return STORE_OK;
+}
+
+static void bind_fields(store_params *p, const agent_fields *f)
+{
+	store_param_str(p, f->name);
+	store_param_str(p, f->type);
+	store_param_str(p, f->schedule);
+	store_param_str(p, f->timezone);
+	store_param_str(p, f->config);
+}
+
+enum store_result store_agent_insert(db *d, arena *a, const char *account_id, const agent_fields *f, char *id_out)
+{
+	store_params p = {0};
+	ids_new("agt_", id_out);
+	store_param_str(&p, id_out);
+	store_param_str(&p, account_id);
+	bind_fields(&p, f);
+	store_param_int(&p, f->next_run_ms);
+	store_param_int(&p, f->next_run_ms);
+	return store_exec(d, SQL_INSERT, &p, a, NULL);
+}
+
+enum store_result store_agent_update(db *d, arena *a, const char *account_id, const char *id, const agent_fields *f)
+{
+	store_params p = {0};
+	store_rows r;
+	bind_fields(&p, f);
+	store_param_int(&p, f->next_run_ms);
+	store_param_int(&p, f->next_run_ms);
+	store_param_str(&p, account_id);
+	store_param_str(&p, id);
+	enum store_result res = store_exec(d, SQL_UPDATE, &p, a, &r);
+	if (res == STORE_OK && r.affected == 0)
+		return STORE_NOT_FOUND;
+	return res;
+}
+
+enum store_result store_agent_delete(db *d, arena *a, const char *account_id, const char *id)
+{
+	store_params p = {0};
+	store_rows r;
+	store_param_str(&p, account_id);
+	store_param_str(&p, id);
+	enum store_result res = store_exec(d, SQL_DELETE, &p, a, &r);
+	if (res == STORE_OK && r.affected == 0)
+		return STORE_NOT_FOUND;
+	return res;
+}
+
+enum store_result store_agent_set_paused(db *d, arena *a, const char *account_id, const char *id, int paused)
+{
+	store_params p = {0};
+	store_param_int(&p, paused ? 1 : 0);
+	store_param_str(&p, account_id);
+	store_param_str(&p, id);
+	store_param_int(&p, paused ? 1 : 0);
+	return store_exec(d, SQL_PAUSE, &p, a, NULL);
+}

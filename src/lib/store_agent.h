@@ -1,0 +1,37 @@
+/* store_agent: the agents table. Every statement filters on the account. */
+#ifndef AP_STORE_AGENT_H
+#define AP_STORE_AGENT_H
+
+#include "arena.h"
+#include "db.h"
+
+#include <stdint.h>
+
+typedef struct agent_row {
+	char *id, *account_id, *name, *type, *status, *schedule, *timezone;
+	char *config; /* JSON object text */
+	char *created_at, *updated_at, *last_run_at, *next_run_at; /* RFC 3339 or NULL */
+} agent_row;
+
+/* The writable fields, for insert and update. NEXT_RUN_MS < 0 stores NULL. */
+typedef struct agent_fields {
+	const char *name, *type, *schedule, *timezone, *config;
+	int64_t next_run_ms;
+} agent_fields;
+
+/* A page of ACCOUNT's live agents, newest first, with ids below BEFORE_ID (NULL: from the newest). */
+enum store_result store_agent_list(db *d, arena *a, const char *account_id, const char *before_id, int limit,
+				   agent_row **rows, int *n);
+/* One live agent of ACCOUNT; FOR_UPDATE locks it (inside a transaction). */
+enum store_result store_agent_get(db *d, arena *a, const char *account_id, const char *id, int for_update,
+				  agent_row *out);
+/* Live agents of ACCOUNT. */
+enum store_result store_agent_count(db *d, arena *a, const char *account_id, long *n);
+/* Inserts a new agent; writes its id into ID_OUT (IDS_MAX_LEN bytes). */
+enum store_result store_agent_insert(db *d, arena *a, const char *account_id, const agent_fields *f, char *id_out);
+enum store_result store_agent_update(db *d, arena *a, const char *account_id, const char *id, const agent_fields *f);
+/* Soft-deletes: the row stays for run history and reports, and is gone from every API read. */
+enum store_result store_agent_delete(db *d, arena *a, const char *account_id, const char *id);
+enum store_result store_agent_set_paused(db *d, arena *a, const char *account_id, const char *id, int paused);
+
+#endif

@@ -1,0 +1,10 @@
+/* suites: every CUnit suite of the unit test binary; each adds its suite and tests, returning 0 or -1. */
+#ifndef AP_TEST_SUITES_H
+#define AP_TEST_SUITES_H
+
+int test_cron_suite(void);
+int test_lib_suite(void);
+int test_pipeline_suite(void);
+int test_ratelimit_suite(void);
+
+#endif

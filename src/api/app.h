@@ -12,6 +12,8 @@ typedef struct app {
 	db *db;
 	kv *kv;
 	ratelimit rl;
+	char *openapi;      /* the served OpenAPI document (openapi_prepare), heap */
+	size_t openapi_len;
 } app;
 
 #endif

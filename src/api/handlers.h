@@ -8,6 +8,9 @@
 int health_live(request *r);
 int health_ready(request *r);
 
+/* openapi.c */
+int openapi_get(request *r);
+
 /* v1_agents.c */
 int v1_agents_list(request *r);
 int v1_agents_create(request *r);

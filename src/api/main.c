@@ -2,6 +2,7 @@
 #include "app.h"
 #include "arena.h"
 #include "log.h"
+#include "openapi.h"
 #include "pipeline.h"
 #include "util.h"
 
@@ -30,16 +31,23 @@ static void read_body(FCGX_Request *fr, request *r)
 	r->body_len = got > 0 ? (size_t)got : 0;
 }
 
+/* A copy of FastCGI parameter NAME in the request's arena (NULL when absent): FCGX_Finish_r frees the
+ * parameters, and the access-log line is written after it. */
+static const char *param(FCGX_Request *fr, request *r, const char *name)
+{
+	const char *v = FCGX_GetParam(name, fr->envp);
+	return v ? arena_strdup(r->a, v) : NULL;
+}
+
 static void fill_request(FCGX_Request *fr, request *r)
 {
-	char **env = fr->envp;
-	r->method = FCGX_GetParam("REQUEST_METHOD", env);
-	r->uri = FCGX_GetParam("REQUEST_URI", env);
-	r->content_type = FCGX_GetParam("CONTENT_TYPE", env);
-	r->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", env);
-	r->remote_addr = FCGX_GetParam("REMOTE_ADDR", env);
-	r->request_id = FCGX_GetParam("REQUEST_ID", env);
-	r->idempotency_key = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", env);
+	r->method = param(fr, r, "REQUEST_METHOD");
+	r->uri = param(fr, r, "REQUEST_URI");
+	r->content_type = param(fr, r, "CONTENT_TYPE");
+	r->authorization = param(fr, r, "HTTP_AUTHORIZATION");
+	r->remote_addr = param(fr, r, "REMOTE_ADDR");
+	r->request_id = param(fr, r, "REQUEST_ID");
+	r->idempotency_key = param(fr, r, "HTTP_IDEMPOTENCY_KEY");
 	read_body(fr, r);
 }
 
@@ -66,6 +74,8 @@ int main(int argc, char **argv)
 
 	app ap = {.cfg = cfg, .db = db_new(cfg), .kv = kv_new(cfg)};
 	ratelimit_init(&ap.rl);
+	if (openapi_prepare(&ap) != 0)
+		return 1;
 	if (FCGX_Init() != 0) {
 		log_error("FCGX_Init failed");
 		return 1;
@@ -89,6 +99,7 @@ int main(int argc, char **argv)
 	arena_free(a);
 	db_free(ap.db);
 	kv_free(ap.kv);
+	free(ap.openapi);
 	settings_free(cfg);
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include "log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void json_release(void *p)
@@ -135,7 +136,12 @@ void req_render(request *r, const char **out, size_t *outlen)
 		r->status = 500;
 	char *body = NULL;
 	size_t blen = 0;
-	if (r->out && r->status != 204) {
+	if (r->raw_out && r->err == ERR_NONE) {
+		body = strndup(r->raw_out, r->raw_out_len);
+		if (!body)
+			abort();
+		blen = r->raw_out_len;
+	} else if (r->out && r->status != 204) {
 		body = json_dumps(r->out, JSON_COMPACT);
 		if (!body)
 			body = strdup("{}");

@@ -53,6 +53,8 @@ typedef struct request {
 	/* Output. */
 	int status;
 	json_t *out;          /* body; NULL for no body */
+	const char *raw_out;  /* a prebuilt JSON body instead of OUT (not copied: must outlive the request) */
+	size_t raw_out_len;
 	struct {
 		const char *name, *value;
 	} hdr[REQ_MAX_HEADERS];

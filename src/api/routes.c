@@ -8,25 +8,23 @@
 #define NOIDS {NULL}
 
 const route ROUTES[] = {
-	{"GET", "/healthz", NOIDS, SCOPE_NONE, ROUTE_PUBLIC, NULL, NULL, health_live, "getHealth",
-	 "Liveness: the worker process answers"},
-	{"GET", "/readyz", NOIDS, SCOPE_NONE, ROUTE_PUBLIC, NULL, NULL, health_ready, "getReadiness",
-	 "Readiness: MariaDB and Redis are reachable"},
+	{"GET", "/healthz", NOIDS, SCOPE_NONE, ROUTE_PUBLIC, NULL, NULL, health_live, "getHealth"},
+	{"GET", "/readyz", NOIDS, SCOPE_NONE, ROUTE_PUBLIC, NULL, NULL, health_ready, "getReadiness"},
 
-	{"GET", "/api/v1/agents", NOIDS, SCOPE_AGENTS_READ, ROUTE_LIST, NULL, "agt_", v1_agents_list, "listAgents",
-	 "List agents"},
+	{"GET", "/api/v1/openapi.json", NOIDS, SCOPE_NONE, ROUTE_PUBLIC, NULL, NULL, openapi_get, "getOpenApi"},
+
+	{"GET", "/api/v1/agents", NOIDS, SCOPE_AGENTS_READ, ROUTE_LIST, NULL, "agt_", v1_agents_list, "listAgents"},
 	{"POST", "/api/v1/agents", NOIDS, SCOPE_AGENTS_WRITE, ROUTE_BODY | ROUTE_AUDITED, NULL, NULL,
-	 v1_agents_create, "createAgent", "Create an agent"},
-	{"GET", "/api/v1/agents/{id}", {"agt_"}, SCOPE_AGENTS_READ, 0, NULL, NULL, v1_agents_get, "getAgent",
-	 "Get an agent"},
+	 v1_agents_create, "createAgent"},
+	{"GET", "/api/v1/agents/{id}", {"agt_"}, SCOPE_AGENTS_READ, 0, NULL, NULL, v1_agents_get, "getAgent"},
 	{"PATCH", "/api/v1/agents/{id}", {"agt_"}, SCOPE_AGENTS_WRITE, ROUTE_BODY | ROUTE_MERGE_PATCH | ROUTE_AUDITED,
-	 NULL, NULL, v1_agents_update, "updateAgent", "Update an agent (JSON merge patch)"},
+	 NULL, NULL, v1_agents_update, "updateAgent"},
 	{"DELETE", "/api/v1/agents/{id}", {"agt_"}, SCOPE_AGENTS_WRITE, ROUTE_AUDITED, NULL, NULL, v1_agents_delete,
-	 "deleteAgent", "Delete an agent"},
+	 "deleteAgent"},
 	{"POST", "/api/v1/agents/{id}/pause", {"agt_"}, SCOPE_AGENTS_WRITE, ROUTE_BODY_OPTIONAL | ROUTE_AUDITED, NULL,
-	 NULL, v1_agents_pause, "pauseAgent", "Pause an agent"},
+	 NULL, v1_agents_pause, "pauseAgent"},
 	{"POST", "/api/v1/agents/{id}/resume", {"agt_"}, SCOPE_AGENTS_WRITE, ROUTE_BODY_OPTIONAL | ROUTE_AUDITED, NULL,
-	 NULL, v1_agents_resume, "resumeAgent", "Resume an agent"},
+	 NULL, v1_agents_resume, "resumeAgent"},
 };
 const int ROUTES_COUNT = (int)(sizeof ROUTES / sizeof ROUTES[0]);
 

@@ -25,8 +25,7 @@ typedef struct route {
 	const char *const *query;  /* allowed query parameters besides limit/cursor, NULL-terminated; may be NULL */
 	const char *cursor_prefix; /* ROUTE_LIST: the id prefix cursors decode to */
 	int (*handler)(request *r);
-	const char *operation_id;
-	const char *summary;
+	const char *operation_id;  /* equals the operationId in src/api/openapi.json (a unit test checks) */
 } route;
 
 extern const route ROUTES[];

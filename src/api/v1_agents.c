@@ -274,6 +274,11 @@ int v1_agents_delete(request *r)
 /* Pause and resume: idempotent; only a real change is audited. */
 static int set_paused(request *r, int paused)
 {
+	if (r->json && json_object_size(r->json) > 0) {
+		const char *first = json_object_iter_key(json_object_iter(r->json));
+		return req_fail_param(r, ERR_PARAMETER_UNKNOWN, strlen(first) <= 64 ? first : NULL,
+				      "this action takes no fields");
+	}
 	db *d = r->app->db;
 	enum store_result res = db_begin(d);
 	if (res != STORE_OK)

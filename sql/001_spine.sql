@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
                    'signals:write','notifications:read','notifications:write','webhooks:read',
                    'webhooks:write','mcp:read','mcp:write','credentials:read','credentials:write',
                    'audit_logs:read','mcp:tools') NOT NULL,
-  rate_limit   INT UNSIGNED NOT NULL,
+  rate_limit   INT UNSIGNED NOT NULL CHECK (rate_limit >= 1),
   created_at   DATETIME(3) NOT NULL,
   expires_at   DATETIME(3) NULL,
   last_used_at DATETIME(3) NULL,

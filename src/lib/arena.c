@@ -50,7 +50,8 @@ void *arena_alloc(arena *a, size_t n)
 {
 	if (n == 0)
 		n = 1;
-	if (n > SIZE_MAX - 2 * ALIGN)
+	/* Rounding up and the block header must not wrap around to a tiny allocation. */
+	if (n > SIZE_MAX - sizeof(struct block) - 2 * ALIGN)
 		abort();
 	n = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
 	struct block *b = a->blocks;
@@ -114,7 +115,7 @@ void arena_reset(arena *a)
 		keep->next = next->next;
 		free(next);
 	}
-	/* Keep the oldest block only if it is the standard size; a huge one goes back to malloc. */
+	/* Keep the newest block only if it is the standard size; a huge one goes back to malloc. */
 	if (keep->size != BLOCK_SIZE) {
 		free(keep);
 		keep = block_new(BLOCK_SIZE);

@@ -22,7 +22,8 @@ int cursor_decode(const char *text, const char *prefix, char id[IDS_MAX_LEN])
 	if (n == 0 || n >= CURSOR_MAX_LEN)
 		return -1;
 	long got = crypto_b64url_decode(text, n, raw, sizeof raw - 1);
-	if (got < 2 || raw[0] != CURSOR_VERSION || got - 1 >= IDS_MAX_LEN)
+	/* An embedded NUL would let "id\0anything" pass as id: every cursor has exactly one spelling. */
+	if (got < 2 || raw[0] != CURSOR_VERSION || got - 1 >= IDS_MAX_LEN || memchr(raw + 1, '\0', (size_t)got - 1))
 		return -1;
 	memcpy(id, raw + 1, (size_t)got - 1);
 	id[got - 1] = '\0';

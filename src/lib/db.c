@@ -21,6 +21,8 @@ struct cached_stmt {
 struct db {
 	const settings *cfg;
 	MYSQL *conn; /* NULL while disconnected */
+	int in_txn;  /* between a successful db_begin and its commit or rollback */
+	unsigned int last_errno; /* of the last failed call */
 	int nstmts;
 	struct cached_stmt stmts[MAX_STATEMENTS];
 };
@@ -42,6 +44,7 @@ static void disconnect(db *d)
 	if (d->conn)
 		mysql_close(d->conn);
 	d->conn = NULL;
+	d->in_txn = 0;
 }
 
 void db_free(db *d)
@@ -89,6 +92,7 @@ static int is_connection_error(unsigned int e)
 /* Maps a failed call's error to a store result, dropping the connection when it is gone. */
 static enum store_result fail(db *d, unsigned int e, const char *msg, const char *sql)
 {
+	d->last_errno = e;
 	if (e == ER_DUP_ENTRY)
 		return STORE_CONFLICT;
 	if (is_connection_error(e)) {
@@ -105,17 +109,32 @@ MYSQL *store_connection(db *d)
 	return connect_if_needed(d) == 0 ? d->conn : NULL;
 }
 
+/* A connection kept from an earlier request may have been closed by the server meanwhile (MariaDB
+ * restarted, wait_timeout): the first call on it fails with "server has gone away", the statement
+ * unsent. Outside a transaction that call is made once more on a new connection, so a restart does
+ * not cost every worker one failed request. REUSED: the connection existed before the call. */
+static int retry_on_new_connection(const db *d, int reused, enum store_result res)
+{
+	if (!reused || res != STORE_UNAVAILABLE || d->last_errno != CR_SERVER_GONE_ERROR)
+		return 0;
+	log_warn("mariadb connection was closed by the server; retrying on a new connection");
+	return 1;
+}
+
 int db_ping(db *d)
 {
-	if (connect_if_needed(d) != 0)
-		return -1;
-	if (mysql_ping(d->conn) != 0) {
-		fail(d, mysql_errno(d->conn), mysql_error(d->conn), "ping");
+	for (int attempt = 0;; attempt++) {
+		int reused = d->conn != NULL;
+		if (connect_if_needed(d) != 0)
+			return -1;
+		if (mysql_ping(d->conn) == 0)
+			return 0;
+		enum store_result res = fail(d, mysql_errno(d->conn), mysql_error(d->conn), "ping");
 		if (d->conn)
 			disconnect(d);
-		return -1;
+		if (attempt > 0 || !retry_on_new_connection(d, reused, res))
+			return -1;
 	}
-	return 0;
 }
 
 static enum store_result simple(db *d, const char *what)
@@ -130,18 +149,28 @@ static enum store_result simple(db *d, const char *what)
 
 enum store_result db_begin(db *d)
 {
-	return simple(d, "START TRANSACTION");
+	for (int attempt = 0;; attempt++) {
+		int reused = d->conn != NULL && !d->in_txn;
+		enum store_result res = simple(d, "START TRANSACTION");
+		if (res == STORE_OK)
+			d->in_txn = 1;
+		if (res == STORE_OK || attempt > 0 || !retry_on_new_connection(d, reused, res))
+			return res;
+	}
 }
 
 enum store_result db_commit(db *d)
 {
-	return simple(d, "COMMIT");
+	enum store_result res = simple(d, "COMMIT");
+	d->in_txn = 0;
+	return res;
 }
 
 void db_rollback(db *d)
 {
 	if (d->conn && mysql_real_query(d->conn, "ROLLBACK", 8) != 0)
 		fail(d, mysql_errno(d->conn), mysql_error(d->conn), "ROLLBACK");
+	d->in_txn = 0;
 }
 
 static MYSQL_STMT *statement(db *d, const char *sql, enum store_result *res)
@@ -295,7 +324,7 @@ static enum store_result fetch_rows(db *d, MYSQL_STMT *st, const char *sql, aren
 	return STORE_OK;
 }
 
-enum store_result store_exec(db *d, const char *sql, store_params *p, arena *a, store_rows *out)
+static enum store_result exec_once(db *d, const char *sql, store_params *p, arena *a, store_rows *out)
 {
 	enum store_result res = STORE_OK;
 	if (out)
@@ -320,6 +349,16 @@ enum store_result store_exec(db *d, const char *sql, store_params *p, arena *a, 
 		out->insert_id = mysql_stmt_insert_id(st);
 	}
 	return res;
+}
+
+enum store_result store_exec(db *d, const char *sql, store_params *p, arena *a, store_rows *out)
+{
+	for (int attempt = 0;; attempt++) {
+		int reused = d->conn != NULL && !d->in_txn;
+		enum store_result res = exec_once(d, sql, p, a, out);
+		if (attempt > 0 || !retry_on_new_connection(d, reused, res))
+			return res;
+	}
 }
 
 char *store_time(arena *a, const char *t)

@@ -2,6 +2,7 @@
 #include "kv.h"
 #include "log.h"
 
+#include <errno.h>
 #include <hiredis/hiredis.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,17 +58,31 @@ static int connect_if_needed(kv *k)
 	return 0;
 }
 
-/* Sends one command; on a transport error the connection is dropped (reconnect on next use). */
+/* Sends one command; on a transport error the connection is dropped (reconnect on next use). A kept
+ * connection that the server closed while it sat idle (Redis restarted, or its idle timeout) fails
+ * on first use with EOF or a reset: the command is then sent once more on a new connection, so a
+ * Redis restart does not cost every worker one failed request. */
 static redisReply *command(kv *k, int argc, const char **argv, const size_t *lens)
 {
-	if (connect_if_needed(k) != 0)
-		return NULL;
-	redisReply *r = redisCommandArgv(k->c, argc, argv, lens);
-	if (!r) {
-		log_error("redis command failed: %s", k->c->errstr);
+	for (int attempt = 0;; attempt++) {
+		int reused = k->c != NULL;
+		if (connect_if_needed(k) != 0)
+			return NULL;
+		errno = 0;
+		redisReply *r = redisCommandArgv(k->c, argc, argv, lens);
+		if (r)
+			return r;
+		int e = errno;
+		int stale = reused && attempt == 0 &&
+			    (k->c->err == REDIS_ERR_EOF || (k->c->err == REDIS_ERR_IO && (e == ECONNRESET || e == EPIPE)));
+		if (stale)
+			log_warn("redis connection was closed by the server (%s); reconnecting", k->c->errstr);
+		else
+			log_error("redis command failed: %s", k->c->errstr);
 		drop(k);
+		if (!stale)
+			return NULL;
 	}
-	return r;
 }
 
 int kv_ping(kv *k)

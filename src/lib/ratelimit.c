@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* GCRA with burst = limit: the theoretical arrival time (TAT, microseconds) advances by period/limit per
  * request; a request is allowed while TAT - period <= now. No 2N burst at any window edge. Returns
@@ -37,6 +38,11 @@ void ratelimit_init(ratelimit *rl)
 
 int ratelimit_check(const ratelimit *rl, kv *k, const char *key_id, long long limit, ratelimit_result *out)
 {
+	if (limit < 1) { /* a zero limit refuses everything; never let the script divide by it */
+		*out = (ratelimit_result){.allowed = 0, .limit = 0, .remaining = 0, .retry_after = RATELIMIT_PERIOD_SECONDS};
+		out->reset = (long long)time(NULL) + RATELIMIT_PERIOD_SECONDS;
+		return 0;
+	}
 	char key[64], lim[24], period[16];
 	snprintf(key, sizeof key, "rl:{%s}", key_id);
 	snprintf(lim, sizeof lim, "%lld", limit);

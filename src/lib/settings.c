@@ -74,6 +74,11 @@ static int apply(settings *s, const struct setting_spec *spec, const char *value
 	char *base = (char *)s;
 	switch (spec->kind) {
 	case K_STR: {
+		/* "db_user =" is a mistake, not a value: a required setting cannot be satisfied by nothing. */
+		if (spec->required && *value == '\0') {
+			snprintf(err, errlen, "setting %s (%s): must not be empty", spec->name, origin);
+			return -1;
+		}
 		char **slot = (char **)(base + spec->offset);
 		free(*slot);
 		*slot = xstrdup(value);

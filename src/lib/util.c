@@ -66,11 +66,19 @@ long util_utf8_length(const char *s, size_t len)
 
 void util_format_time_ms(int64_t ms, char *out, size_t outlen)
 {
-	time_t secs = (time_t)(ms / 1000);
+	/* Floor division: before 1970, -1 ms is 23:59:59.999 of the previous second, not ".-01". */
+	int64_t rem = ms % 1000;
+	if (rem < 0)
+		rem += 1000;
+	time_t secs = (time_t)((ms - rem) / 1000);
 	struct tm tm;
-	gmtime_r(&secs, &tm);
+	if (!gmtime_r(&secs, &tm)) {
+		/* Beyond what struct tm holds: a fixed, recognisable value rather than uninitialised fields. */
+		snprintf(out, outlen, "%s", "0000-00-00T00:00:00.000Z");
+		return;
+	}
 	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)rem);
 }
 
 int64_t util_now_ms(void)

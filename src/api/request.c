@@ -147,7 +147,7 @@ void req_render(request *r, const char **out, size_t *outlen)
 			body = strdup("{}");
 		blen = strlen(body);
 	}
-	size_t cap = 512 + blen;
+	size_t cap = 512 + blen + (r->request_id ? strlen(r->request_id) : 0);
 	for (int i = 0; i < r->nhdr; i++)
 		cap += strlen(r->hdr[i].name) + strlen(r->hdr[i].value) + 4;
 	char *buf = arena_alloc(r->a, cap);

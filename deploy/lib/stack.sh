@@ -5,7 +5,9 @@
 #
 #   source deploy/lib/stack.sh
 #   stack_ensure_packages [EXTRA_PACKAGE...]
-#   stack_build BUILD_DIR [CONFIGURE_ARG...]      VPATH build of the three programs
+#   stack_build BUILD_DIR [CONFIGURE_ARG...]      VPATH build of the three programs, and the docs
+#                                                 page's npm package (stack_npm_ci nginx/docs)
+#   stack_npm_ci DIR                              npm ci in DIR when its lockfile changed
 #   stack_build_tests BUILD_DIR                   also builds tests/unit/unit and tests/e2e/e2e
 #   stack_free_port [EXCLUDED_PORT...]            prints a free loopback TCP port
 #   stack_start DIR --port N [options]            starts (or completes) the stack; waits for /readyz
@@ -19,12 +21,16 @@
 #
 # Executed rather than sourced, it runs one of these: `stack.sh start|stop|status|redis-stop|
 # redis-start|admin DIR ...`; each stack also gets DIR/bin/stack-ctl, which does the same for it.
+# `stack.sh npm-ci DIR` runs stack_npm_ci (`make install` uses it for the docs page's package).
 #
 # A stack directory holds: etc/ (stack.state with the ports and the secrets made once,
 # agentplatform.conf, nginx.conf; mode 0700), run/ (sockets, pid files), log/ (every log), mysql/
-# (data), redis/, tmp/ (nginx temp paths), bin/stack-ctl. Every server runs in its own session,
-# so Ctrl-C in the caller's terminal does not reach it. Functions return non-zero after printing
-# why; they never exit the caller's shell, and work the same whether or not it uses set -e.
+# (data), redis/, tmp/ (nginx temp paths), bin/stack-ctl, docs/ (what nginx serves at
+# /api/v1/docs: links to the repository's nginx/docs/index.html, docs.js and the swagger-ui-dist
+# package that npm ci installed there; the layout `make install` gives production). Every server
+# runs in its own session, so Ctrl-C in the caller's terminal does not reach it. Functions return
+# non-zero after printing why; they never exit the caller's shell, and work the same whether or
+# not it uses set -e.
 # shellcheck shell=bash disable=SC2034
 
 STACK_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -95,6 +101,37 @@ stack_build() {
 	fi
 	_stack_say "make (in ${b#"$top"/})"
 	(cd "$b" && make -j"$(nproc 2>/dev/null || echo 2)") || { _stack_err "make failed in $b"; return 1; }
+	# The docs page's Swagger UI files (served by nginx from the source tree, see _stack_docs_links).
+	stack_npm_ci "$top/nginx/docs"
+}
+
+# stack_npm_ci DIR: installs DIR's npm packages exactly as its committed package-lock.json says
+# (npm ci) when DIR/node_modules is missing or was installed from another lockfile; quick
+# otherwise. Install scripts never run (--ignore-scripts: none of our packages needs one, and
+# some would phone home); only the npm registry is needed. Runs under a lock on the lockfile, so
+# concurrent callers (tests/run beside deploy/local-stack) wait for one install instead of
+# clobbering each other's node_modules.
+stack_npm_ci() {
+	local d=${1:?stack_npm_ci DIR}
+	case $d in /*) ;; *) d=$STACK_REPO/$d ;; esac
+	[ -f "$d/package-lock.json" ] || { _stack_err "$d/package-lock.json is missing"; return 1; }
+	if ! command -v npm >/dev/null 2>&1; then
+		# Machines of this project's kind come with Node.js 20 and npm; elsewhere Debian's will do
+		# for the docs page (the test tools in tests/openapi need Node.js >= 20.19).
+		stack_ensure_packages nodejs npm || return 1
+	fi
+	local stamp=$d/node_modules/.stack-lock.sha256
+	(
+		flock -w 600 9 || { _stack_err "timed out waiting for another npm ci in $d"; exit 1; }
+		want=$(sha256sum <"$d/package-lock.json" | cut -c1-64)$(sha256sum <"$d/package.json" | cut -c1-64)
+		[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && exit 0
+		_stack_say "npm ci (in ${d#"$STACK_REPO"/})"
+		start=$SECONDS
+		(cd "$d" && npm ci --ignore-scripts --no-audit --no-fund --no-update-notifier --loglevel=warn) ||
+			{ _stack_err "npm ci failed in $d"; exit 1; }
+		printf '%s\n' "$want" >"$stamp"
+		_stack_say "npm ci (in ${d#"$STACK_REPO"/}): $((SECONDS - start))s, $(du -sh "$d/node_modules" | cut -f1)"
+	) 9<"$d/package-lock.json"
 }
 
 # Builds the test programs of an already configured BUILD_DIR without running them.
@@ -417,14 +454,32 @@ _stack_scheduler_stop() {
 	rm -f "$1/run/scheduler.stamp"
 }
 
+# DIR/docs: the docs page's directory ($agentplatform_docs in the nginx config), as links into the
+# source tree, so an edit of nginx/docs shows at the next page load.
+_stack_docs_links() {
+	local dir=$1 src=$STACK_REPO/nginx/docs
+	mkdir -p "$dir/docs" || return 1
+	ln -sfn "$src/index.html" "$dir/docs/index.html" &&
+		ln -sfn "$src/docs.js" "$dir/docs/docs.js" &&
+		ln -sfn "$src/node_modules/swagger-ui-dist" "$dir/docs/swagger-ui-dist" || return 1
+	[ -f "$src/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ] ||
+		_stack_say "warning: $src/node_modules is not installed: /api/v1/docs will not load (stack_build or stack_npm_ci nginx/docs installs it)"
+	return 0
+}
+
 _stack_nginx() { nginx -e "$1/log/nginx-error.log" -c "$1/etc/nginx.conf" -p "$1/" "${@:2}"; }
 
 _stack_write_nginx_conf() {
 	local dir=$1 out=$2 user_line="" extra=""
 	[ "$(id -u)" -eq 0 ] && user_line="user root;  # workers must reach the 0600 FastCGI socket"
 	[ -n "$ST_NGINX_INCLUDE" ] && extra="        include $ST_NGINX_INCLUDE;"
+	# A digest of the included files: an edit of one changes this file, so the next start reloads.
+	local includes
+	includes=$(cat "$STACK_REPO/nginx/agentplatform-http.conf" "$STACK_REPO/nginx/agentplatform-locations.conf" \
+		${ST_NGINX_INCLUDE:+"$ST_NGINX_INCLUDE"} 2>/dev/null | md5sum | cut -c1-32)
 	cat >"$out" <<-EOF
 		# Generated by deploy/lib/stack.sh for the private stack in $dir; rewritten on every start.
+		# Included files' digest: $includes
 		daemon on;
 		$user_line
 		worker_processes $ST_NGINX_WORKERS;
@@ -449,6 +504,7 @@ _stack_write_nginx_conf() {
 
 		    include $STACK_REPO/nginx/agentplatform-http.conf;
 		    access_log $dir/log/nginx-access.log agentplatform;
+		    map "" \$agentplatform_docs { default $dir/docs; }
 
 		    upstream agentplatform_api {
 		        server unix:$dir/run/api.sock;
@@ -513,6 +569,8 @@ _stack_write_config() {
 			echo "log_file = $dir/log/api.log"
 			echo "public_base_url = http://127.0.0.1:$ST_HTTP_PORT"
 			echo "sql_dir = $STACK_REPO/sql"
+			echo "# A private stack talks to local test servers (weather fake, webhook receivers)."
+			echo "allow_private_addresses = true"
 			for x in "$ST_CONFIG_EXTRA" "$dir/etc/agentplatform.extra.conf"; do
 				[ -n "$x" ] && [ -f "$x" ] || continue
 				echo "# from $x"
@@ -649,6 +707,7 @@ stack_start() {
 	chmod 700 "$dir/etc" "$dir/run"
 	ln -sfn /etc/nginx/fastcgi_params "$dir/etc/fastcgi_params"
 	ln -sfn /etc/nginx/mime.types "$dir/etc/mime.types"
+	_stack_docs_links "$dir" || return 1
 
 	# Redis keeps its port across starts unless something else took it meanwhile.
 	if [ -z "$ST_REDIS_PORT" ] || { ! _stack_redis_running "$dir" && _stack_port_in_use "$ST_REDIS_PORT"; }; then
@@ -807,8 +866,9 @@ stack_main() {
 	redis-start) stack_redis_start "$@" ;;
 	admin) stack_admin "$@" ;;
 	get) stack_get "$@" ;;
+	npm-ci) stack_npm_ci "$@" ;;
 	*)
-		echo "usage: stack.sh start|stop|status|redis-stop|redis-start|admin|get DIR [ARG...]" >&2
+		echo "usage: stack.sh start|stop|status|redis-stop|redis-start|admin|get|npm-ci DIR [ARG...]" >&2
 		return 2
 		;;
 	esac

@@ -11,6 +11,7 @@ const struct apierror_info APIERRORS[ERR__MAX] = {
 	[ERR_API_KEY_INVALID] = {401, "authentication_error", "api_key_invalid"},
 	[ERR_API_KEY_EXPIRED] = {401, "authentication_error", "api_key_expired"},
 	[ERR_API_KEY_REVOKED] = {401, "authentication_error", "api_key_revoked"},
+	[ERR_SIGNATURE_INVALID] = {401, "authentication_error", "signature_invalid"},
 	[ERR_MISSING_SCOPE] = {403, "permission_error", "missing_scope"},
 	[ERR_NOT_FOUND] = {404, "not_found_error", "not_found"},
 	[ERR_ROUTE_NOT_FOUND] = {404, "not_found_error", "route_not_found"},

@@ -19,5 +19,18 @@ int v1_agents_update(request *r);
 int v1_agents_delete(request *r);
 int v1_agents_pause(request *r);
 int v1_agents_resume(request *r);
+int v1_agents_rotate_hook(request *r);
+
+/* v1_signals.c */
+int v1_signals_create(request *r);
+
+/* v1_runs.c */
+int v1_runs_list(request *r);
+int v1_runs_get(request *r);
+int v1_messages_list_agent(request *r);
+int v1_messages_list_run(request *r);
+
+/* hooks.c */
+int hooks_receive(request *r);
 
 #endif

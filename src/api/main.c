@@ -48,6 +48,10 @@ static void fill_request(FCGX_Request *fr, request *r)
 	r->remote_addr = param(fr, r, "REMOTE_ADDR");
 	r->request_id = param(fr, r, "REQUEST_ID");
 	r->idempotency_key = param(fr, r, "HTTP_IDEMPOTENCY_KEY");
+	r->user_agent = param(fr, r, "HTTP_USER_AGENT");
+	r->webhook_id = param(fr, r, "HTTP_WEBHOOK_ID");
+	r->webhook_timestamp = param(fr, r, "HTTP_WEBHOOK_TIMESTAMP");
+	r->webhook_signature = param(fr, r, "HTTP_WEBHOOK_SIGNATURE");
 	read_body(fr, r);
 }
 

@@ -3,6 +3,7 @@
 #include "auth.h"
 #include "crypto.h"
 #include "cursor.h"
+#include "idempotency.h"
 #include "jsonbody.h"
 #include "log.h"
 #include "routes.h"
@@ -13,6 +14,7 @@
 #include <strings.h>
 
 #define MAX_QUERY_LEN 2048
+#define HOOK_BODY_MAX (256 * 1024)
 
 int pipeline_route(request *r)
 {
@@ -55,6 +57,15 @@ static int media_type_is(const char *ct, const char *want)
 int pipeline_body(request *r)
 {
 	unsigned f = r->route->flags;
+	if (f & ROUTE_HOOK_BODY) {
+		if (r->body_truncated || r->body_len > HOOK_BODY_MAX)
+			return req_fail(r, ERR_BODY_TOO_LARGE, "the request body is larger than 256 KiB");
+		if (!media_type_is(r->content_type, "application/json"))
+			return req_fail(r, ERR_UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
+		char err[256];
+		r->json = req_keep(r, jsonbody_parse_any(r->body, r->body_len, err, sizeof err));
+		return r->json ? 0 : req_fail(r, ERR_BODY_MALFORMED, err);
+	}
 	if (!(f & (ROUTE_BODY | ROUTE_BODY_OPTIONAL))) {
 		if (r->body_len > 0 || r->body_truncated)
 			return req_fail(r, ERR_BODY_MALFORMED, "this endpoint takes no request body");
@@ -209,8 +220,20 @@ void pipeline_run(request *r)
 	}
 	if (check_ids(r) != 0 || pipeline_body(r) != 0 || pipeline_query(r) != 0)
 		return;
-	if (rt->handler(r) != 0 && r->err == ERR_NONE)
+	/* Idempotency-Key applies to every authenticated POST: a replay answers from the store. */
+	int tracked = 0;
+	if (r->authenticated && strcmp(r->method, "POST") == 0 && r->idempotency_key) {
+		int rc = idempotency_begin(r);
+		if (rc != 0)
+			return; /* replayed, refused, or failed: the answer is set */
+		tracked = 1;
+	}
+	if (rt->handler(r) != 0 && r->err == ERR_NONE) {
+		log_error("request %s: handler of %s %s failed without a reason", r->request_id, rt->method, rt->path);
 		req_fail(r, ERR_INTERNAL, "internal error");
+	}
+	if (tracked)
+		idempotency_end(r);
 }
 
 void pipeline_log(const request *r)

@@ -128,15 +128,22 @@ static void render_error(request *r)
 	req_respond(r, info->status, json_pack("{s:o}", "error", e));
 }
 
+void req_finalize(request *r)
+{
+	if (r->err != ERR_NONE && !r->finalized) {
+		render_error(r);
+		r->finalized = 1;
+	}
+}
+
 void req_render(request *r, const char **out, size_t *outlen)
 {
-	if (r->err != ERR_NONE)
-		render_error(r);
+	req_finalize(r);
 	if (r->status == 0)
 		r->status = 500;
 	char *body = NULL;
 	size_t blen = 0;
-	if (r->raw_out && r->err == ERR_NONE) {
+	if (r->raw_out && !r->finalized) {
 		body = strndup(r->raw_out, r->raw_out_len);
 		if (!body)
 			abort();

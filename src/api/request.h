@@ -27,6 +27,7 @@ typedef struct request {
 	/* Input, as the front end delivered it (strings NUL-terminated, NULL when absent). */
 	const char *method, *uri; /* uri: the raw request target, path and query */
 	const char *content_type, *authorization, *remote_addr, *request_id, *idempotency_key;
+	const char *user_agent, *webhook_id, *webhook_timestamp, *webhook_signature; /* inbound hooks */
 	const char *body;
 	size_t body_len;
 	int body_truncated; /* more than REQ_BODY_MAX bytes were sent */
@@ -60,6 +61,7 @@ typedef struct request {
 	} hdr[REQ_MAX_HEADERS];
 	int nhdr;
 	enum apierror err;
+	int finalized; /* err has been rendered into status and out */
 	const char *err_message;
 	const char *err_param;
 } request;
@@ -87,6 +89,9 @@ const char *req_query(const request *r, const char *name);
 
 /* Registers V for release when the request ends; returns V. */
 json_t *req_keep(request *r, json_t *v);
+
+/* Turns a recorded failure into its status and error body (idempotent). */
+void req_finalize(request *r);
 
 /* Renders the response head and body into *OUT (arena), as a CGI/FastCGI response. */
 void req_render(request *r, const char **out, size_t *outlen);

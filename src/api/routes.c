@@ -7,6 +7,8 @@
 
 #define NOIDS {NULL}
 
+static const char *const RUN_QUERY[] = {"status", NULL};
+
 const route ROUTES[] = {
 	{"GET", "/healthz", NOIDS, SCOPE_NONE, ROUTE_PUBLIC, NULL, NULL, health_live, "getHealth"},
 	{"GET", "/readyz", NOIDS, SCOPE_NONE, ROUTE_PUBLIC, NULL, NULL, health_ready, "getReadiness"},
@@ -25,6 +27,20 @@ const route ROUTES[] = {
 	 NULL, v1_agents_pause, "pauseAgent"},
 	{"POST", "/api/v1/agents/{id}/resume", {"agt_"}, SCOPE_AGENTS_WRITE, ROUTE_BODY_OPTIONAL | ROUTE_AUDITED, NULL,
 	 NULL, v1_agents_resume, "resumeAgent"},
+	{"POST", "/api/v1/agents/{id}/inbound-webhook/rotate", {"agt_"}, SCOPE_AGENTS_WRITE,
+	 ROUTE_BODY_OPTIONAL | ROUTE_AUDITED, NULL, NULL, v1_agents_rotate_hook, "rotateAgentInboundWebhook"},
+	{"POST", "/api/v1/agents/{id}/signals", {"agt_"}, SCOPE_SIGNALS_WRITE, ROUTE_BODY, NULL, NULL,
+	 v1_signals_create, "sendSignal"},
+	{"GET", "/api/v1/agents/{agent_id}/runs", {"agt_"}, SCOPE_RUNS_READ, ROUTE_LIST, RUN_QUERY, "run_",
+	 v1_runs_list, "listAgentRuns"},
+	{"GET", "/api/v1/runs/{id}", {"run_"}, SCOPE_RUNS_READ, 0, NULL, NULL, v1_runs_get, "getRun"},
+	{"GET", "/api/v1/agents/{agent_id}/messages", {"agt_"}, SCOPE_AGENTS_READ, ROUTE_LIST, NULL, "msg_",
+	 v1_messages_list_agent, "listAgentMessages"},
+	{"GET", "/api/v1/runs/{run_id}/messages", {"run_"}, SCOPE_AGENTS_READ, ROUTE_LIST, NULL, "msg_",
+	 v1_messages_list_run, "listRunMessages"},
+
+	{"POST", "/hooks/{token}", {NULL}, SCOPE_NONE, ROUTE_PUBLIC | ROUTE_HOOK_BODY, NULL, NULL, hooks_receive,
+	 "receiveInboundWebhook"},
 };
 const int ROUTES_COUNT = (int)(sizeof ROUTES / sizeof ROUTES[0]);
 

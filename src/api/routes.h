@@ -14,6 +14,7 @@ enum route_flags {
 	ROUTE_MERGE_PATCH = 1 << 3, /* also accepts application/merge-patch+json */
 	ROUTE_LIST = 1 << 4,        /* paginated list: limit and cursor */
 	ROUTE_AUDITED = 1 << 5,     /* writes an audit_logs row */
+	ROUTE_HOOK_BODY = 1 << 6,   /* any JSON value up to 256 KiB (inbound webhooks) */
 };
 
 typedef struct route {

@@ -7,6 +7,11 @@
 #include "mergepatch.h"
 #include "store_account.h"
 #include "store_agent.h"
+#include "queue.h"
+#include "crypto.h"
+#include "secretbox.h"
+#include "stdwebhook.h"
+#include "store_run.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +21,12 @@
 #define CONFIG_MAX_BYTES (64 * 1024)
 
 static const char *const WRITABLE[] = {"name", "type", "schedule", "timezone", "config", NULL};
-static const char *const READ_ONLY[] = {"id", "status", "created_at", "updated_at", "last_run_at", "next_run_at", NULL};
+static const char *const READ_ONLY[] = {"id",          "status",      "created_at",          "updated_at",
+					"last_run_at", "next_run_at", "inbound_webhook",     "inbound_webhook_url",
+					NULL};
+
+#define HOOK_TOKEN_LEN 43 /* base62: about 256 bits */
+#define HOOK_HINT_LEN 4
 
 static int listed(const char *const *list, const char *key)
 {
@@ -30,10 +40,13 @@ static int listed(const char *const *list, const char *key)
 static json_t *agent_json(const agent_row *g)
 {
 	json_t *config = json_loads(g->config, 0, NULL);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:o, s:s, s:s, s:s?, s:s?}", "id", g->id, "name", g->name,
-			 "type", g->type, "status", g->status, "schedule", g->schedule, "timezone", g->timezone,
-			 "config", config ? config : json_object(), "created_at", g->created_at, "updated_at",
-			 g->updated_at, "last_run_at", g->last_run_at, "next_run_at", g->next_run_at);
+	json_t *hook = json_pack("{s:b, s:s?, s:b}", "enabled", g->hook_hint != NULL, "hint", g->hook_hint, "signed",
+				 g->hook_secret_hex != NULL);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:o, s:o, s:s, s:s, s:s?, s:s?}", "id", g->id, "name",
+			 g->name, "type", g->type, "status", g->status, "schedule", g->schedule, "timezone",
+			 g->timezone, "config", config ? config : json_object(), "inbound_webhook", hook, "created_at",
+			 g->created_at, "updated_at", g->updated_at, "last_run_at", g->last_run_at, "next_run_at",
+			 g->next_run_at);
 }
 
 /* The writable fields of G as a JSON object: the document a merge patch applies to. */
@@ -141,16 +154,50 @@ static int rollback(request *r)
 	return -1;
 }
 
-/* Commits, then answers STATUS with agent ID as read inside the transaction. */
-static int commit_and_respond(request *r, const char *id, int status)
+/* Commits, then answers STATUS with agent ID as read inside the transaction, plus the one-time members of
+ * EXTRA (stolen; may be NULL): the inbound webhook URL and secret. */
+static int commit_and_respond(request *r, const char *id, int status, json_t *extra)
 {
 	agent_row g;
+	req_keep(r, extra);
 	enum store_result res = store_agent_get(r->app->db, r->a, r->account_id, id, 0, &g);
 	if (res != STORE_OK)
 		return req_fail_store(r, res, "agent not found"), rollback(r);
 	if ((res = db_commit(r->app->db)) != STORE_OK)
 		return req_fail_store(r, res, NULL), rollback(r);
-	return req_respond_data(r, status, agent_json(&g));
+	json_t *data = agent_json(&g);
+	if (extra)
+		json_object_update(data, extra);
+	return req_respond_data(r, status, data);
+}
+
+/* A new inbound-hook token for agent ID (and a signing secret when SIGNED), stored as its SHA-256 (and the
+ * sealed secret). Returns the one-time members {inbound_webhook_url, inbound_webhook_secret?}, or NULL with
+ * the failure recorded. */
+static json_t *new_hook(request *r, const char *id, int is_signed)
+{
+	char token[HOOK_TOKEN_LEN + 1], secret[128];
+	unsigned char hash[CRYPTO_SHA256_LEN], sealed[128 + SECRETBOX_OVERHEAD];
+	size_t sealed_len = 0;
+	crypto_random_base62(token, HOOK_TOKEN_LEN);
+	crypto_sha256(token, HOOK_TOKEN_LEN, hash);
+	if (is_signed) {
+		stdwebhook_secret_new(secret, sizeof secret);
+		sealed_len = secretbox_seal(r->app->cfg->master_key, id, secret, strlen(secret), sealed);
+	}
+	enum store_result res = store_agent_set_hook(r->app->db, r->a, r->account_id, id, hash,
+						     token + HOOK_TOKEN_LEN - HOOK_HINT_LEN, is_signed ? sealed : NULL,
+						     sealed_len, r->app->cfg->master_key_version);
+	if (res != STORE_OK) {
+		req_fail_store(r, res, "agent not found");
+		return NULL;
+	}
+	json_t *out = json_pack("{s:s++}", "inbound_webhook_url", r->app->cfg->public_base_url, "/hooks/", token);
+	if (is_signed)
+		json_object_set_new(out, "inbound_webhook_secret", json_string(secret));
+	explicit_bzero(secret, sizeof secret);
+	explicit_bzero(token, sizeof token);
+	return out;
 }
 
 int v1_agents_list(request *r)
@@ -213,9 +260,11 @@ int v1_agents_create(request *r)
 				    "timezone", f.timezone);
 	if (audit_record(r, "agent.created", "agent", id, changes) != 0)
 		return rollback(r);
-	char *location = arena_printf(r->a, "/api/v1/agents/%s", id);
-	req_header(r, "Location", location);
-	return commit_and_respond(r, id, 201);
+	json_t *hook = new_hook(r, id, 0);
+	if (!hook)
+		return rollback(r);
+	req_header(r, "Location", arena_printf(r->a, "%s/api/v1/agents/%s", r->app->cfg->public_base_url, id));
+	return commit_and_respond(r, id, 201, hook);
 }
 
 int v1_agents_update(request *r)
@@ -251,7 +300,7 @@ int v1_agents_update(request *r)
 	}
 	if (audit_record(r, "agent.updated", "agent", g.id, changes) != 0)
 		return rollback(r);
-	return commit_and_respond(r, g.id, 200);
+	return commit_and_respond(r, g.id, 200, NULL);
 }
 
 int v1_agents_delete(request *r)
@@ -262,13 +311,58 @@ int v1_agents_delete(request *r)
 		return req_fail_store(r, res, NULL);
 	agent_row g;
 	if ((res = store_agent_get(d, r->a, r->account_id, r->param[0], 1, &g)) != STORE_OK ||
-	    (res = store_agent_delete(d, r->a, r->account_id, g.id)) != STORE_OK)
+	    (res = store_agent_delete(d, r->a, r->account_id, g.id)) != STORE_OK ||
+	    (res = store_run_cancel_for_agent(d, r->a, r->account_id, g.id)) != STORE_OK)
 		return req_fail_store(r, res, "agent not found"), rollback(r);
 	if (audit_record(r, "agent.deleted", "agent", g.id, json_pack("{s:s}", "name", g.name)) != 0)
 		return rollback(r);
 	if ((res = db_commit(d)) != STORE_OK)
 		return req_fail_store(r, res, NULL), rollback(r);
 	return req_respond(r, 204, NULL);
+}
+
+/* A resumed agent's next run is computed from now: a pause never leads to a catch-up run. */
+static int resume_schedule(request *r, const agent_row *g)
+{
+	if (!g->schedule)
+		return 0;
+	cron_expr expr;
+	time_t next;
+	int64_t next_ms = -1;
+	if (cron_parse(g->schedule, &expr, NULL, 0) == 0 && cron_next(&expr, g->timezone, time(NULL), &next) == 0)
+		next_ms = (int64_t)next * 1000;
+	enum store_result res = store_agent_reschedule(r->app->db, r->a, r->account_id, g->id, next_ms);
+	return res == STORE_OK ? 0 : req_fail_store(r, res, NULL);
+}
+
+int v1_agents_rotate_hook(request *r)
+{
+	int is_signed = 0;
+	if (r->json) {
+		static const char *const keys[] = {"signed", NULL};
+		verr e;
+		if (validate_known_keys(r->json, "", keys, &e) != 0)
+			return req_fail_verr(r, &e);
+		json_t *s = json_object_get(r->json, "signed");
+		if (s && !json_is_boolean(s))
+			return req_fail_param(r, ERR_PARAMETER_INVALID, "signed", "signed must be true or false");
+		is_signed = json_is_true(s);
+	}
+	db *d = r->app->db;
+	enum store_result res = db_begin(d);
+	if (res != STORE_OK)
+		return req_fail_store(r, res, NULL);
+	agent_row g;
+	if ((res = store_agent_get(d, r->a, r->account_id, r->param[0], 1, &g)) != STORE_OK)
+		return req_fail_store(r, res, "agent not found"), rollback(r);
+	json_t *hook = new_hook(r, g.id, is_signed);
+	if (!hook)
+		return rollback(r);
+	if (audit_record(r, "agent.inbound_webhook_rotated", "agent", g.id, json_pack("{s:b}", "signed", is_signed)) != 0) {
+		json_decref(hook);
+		return rollback(r);
+	}
+	return commit_and_respond(r, g.id, 200, hook);
 }
 
 /* Pause and resume: idempotent; only a real change is audited. */
@@ -286,15 +380,27 @@ static int set_paused(request *r, int paused)
 	agent_row g;
 	if ((res = store_agent_get(d, r->a, r->account_id, r->param[0], 1, &g)) != STORE_OK)
 		return req_fail_store(r, res, "agent not found"), rollback(r);
-	int was_paused = strcmp(g.status, "paused") == 0;
+	int was_paused = g.paused;
+	char **queued = NULL;
+	int nqueued = 0;
 	if (was_paused != paused) {
 		if ((res = store_agent_set_paused(d, r->a, r->account_id, g.id, paused)) != STORE_OK)
 			return req_fail_store(r, res, "agent not found"), rollback(r);
 		if (audit_record(r, paused ? "agent.paused" : "agent.resumed", "agent", g.id,
 				 json_pack("{s:{s:b, s:b}}", "paused", "from", was_paused, "to", paused)) != 0)
 			return rollback(r);
+		if (!paused && resume_schedule(r, &g) != 0)
+			return rollback(r);
+		if (!paused && (res = store_run_queued_ids(d, r->a, g.id, &queued, &nqueued)) != STORE_OK)
+			return req_fail_store(r, res, NULL), rollback(r);
 	}
-	return commit_and_respond(r, g.id, 200);
+	if (commit_and_respond(r, g.id, 200, NULL) != 0)
+		return -1;
+	/* Runs that waited while the agent was paused go back to the queue (after the commit, as always). */
+	for (int i = 0; i < nqueued; i++)
+		if (queue_push(r->app->kv, r->a, queued[i]) != 0)
+			break; /* Redis is down: the scheduler's sweep queues them */
+	return 0;
 }
 
 int v1_agents_pause(request *r)

@@ -3,20 +3,69 @@
 
 #include <string.h>
 
+/* A number in LO..HI at PARAM. */
+static int check_number(const json_t *v, const char *param, double lo, double hi, verr *e)
+{
+	if (!json_is_number(v) || json_number_value(v) < lo || json_number_value(v) > hi)
+		return verr_set(e, VERR_INVALID, param, "%s must be a number from %g to %g", param, lo, hi);
+	return 0;
+}
+
+/* config.alert: at least one condition; the run raises the alert when any of them holds. */
+static int check_weather_alert(const json_t *alert, verr *e)
+{
+	static const char *const keys[] = {"rain_probability_above", "temperature_above", "temperature_below", NULL};
+	if (!json_is_object(alert) || json_object_size(alert) == 0)
+		return verr_set(e, VERR_INVALID, "config.alert",
+				"config.alert must be an object with rain_probability_above, temperature_above or "
+				"temperature_below");
+	if (validate_known_keys(alert, "config.alert", keys, e) != 0)
+		return -1;
+	const json_t *v;
+	if ((v = json_object_get(alert, "rain_probability_above")) &&
+	    check_number(v, "config.alert.rain_probability_above", 0, 100, e) != 0)
+		return -1;
+	if ((v = json_object_get(alert, "temperature_above")) &&
+	    check_number(v, "config.alert.temperature_above", -100, 150, e) != 0)
+		return -1;
+	if ((v = json_object_get(alert, "temperature_below")) &&
+	    check_number(v, "config.alert.temperature_below", -100, 150, e) != 0)
+		return -1;
+	return 0;
+}
+
+/* Either config.location (geocoded at run time) or config.latitude with config.longitude. */
 static int check_weather(const json_t *c, verr *e)
 {
-	static const char *const keys[] = {"location", "units", NULL};
+	static const char *const keys[] = {"location", "latitude", "longitude", "units", "alert", NULL};
 	if (validate_known_keys(c, "config", keys, e) != 0)
 		return -1;
 	const json_t *loc = json_object_get(c, "location");
-	if (!loc)
+	const json_t *lat = json_object_get(c, "latitude"), *lon = json_object_get(c, "longitude");
+	if (loc && (lat || lon))
+		return verr_set(e, VERR_INVALID, lat ? "config.latitude" : "config.longitude",
+				"give either config.location or config.latitude and config.longitude, not both");
+	if (!loc && !lat && !lon)
 		return verr_set(e, VERR_MISSING, "config.location", "config.location is required for weather_check");
-	if (validate_string(loc, "config.location", 1, 200, e) != 0)
-		return -1;
+	if (loc) {
+		if (validate_string(loc, "config.location", 1, 200, e) != 0)
+			return -1;
+	} else {
+		if (!lat)
+			return verr_set(e, VERR_MISSING, "config.latitude", "config.latitude is required with config.longitude");
+		if (!lon)
+			return verr_set(e, VERR_MISSING, "config.longitude", "config.longitude is required with config.latitude");
+		if (check_number(lat, "config.latitude", -90, 90, e) != 0 ||
+		    check_number(lon, "config.longitude", -180, 180, e) != 0)
+			return -1;
+	}
 	const json_t *units = json_object_get(c, "units");
 	if (units && !(json_is_string(units) && (strcmp(json_string_value(units), "metric") == 0 ||
 						 strcmp(json_string_value(units), "imperial") == 0)))
 		return verr_set(e, VERR_INVALID, "config.units", "config.units must be \"metric\" or \"imperial\"");
+	const json_t *alert = json_object_get(c, "alert");
+	if (alert && check_weather_alert(alert, e) != 0)
+		return -1;
 	return 0;
 }
 
@@ -37,7 +86,7 @@ static int check_url(const json_t *v, verr *e)
 
 static int check_http(const json_t *c, verr *e)
 {
-	static const char *const keys[] = {"url", "method", "headers", "body", "timeout_seconds", NULL};
+	static const char *const keys[] = {"url", "method", "headers", "body", "timeout_seconds", "fail_on_status", NULL};
 	static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", NULL};
 	if (validate_known_keys(c, "config", keys, e) != 0)
 		return -1;
@@ -72,9 +121,14 @@ static int check_http(const json_t *c, verr *e)
 	const json_t *b = json_object_get(c, "body");
 	if (b && !(json_is_string(b) && json_string_length(b) <= 65536))
 		return verr_set(e, VERR_INVALID, "config.body", "config.body must be a string of at most 65536 bytes");
+	if (b && (!m || strcmp(json_string_value(m), "GET") == 0 || strcmp(json_string_value(m), "HEAD") == 0))
+		return verr_set(e, VERR_INVALID, "config.body", "config.body needs config.method POST, PUT, PATCH or DELETE");
 	const json_t *t = json_object_get(c, "timeout_seconds");
 	if (t && !(json_is_integer(t) && json_integer_value(t) >= 1 && json_integer_value(t) <= 30))
 		return verr_set(e, VERR_INVALID, "config.timeout_seconds", "config.timeout_seconds must be an integer from 1 to 30");
+	const json_t *f = json_object_get(c, "fail_on_status");
+	if (f && !json_is_boolean(f))
+		return verr_set(e, VERR_INVALID, "config.fail_on_status", "config.fail_on_status must be true or false");
 	return 0;
 }
 

@@ -37,19 +37,31 @@ int jsonbody_depth(const json_t *v, int limit)
 	return 0;
 }
 
+static json_t *parse(const char *data, size_t len, int object_only, char *err, size_t errlen);
+
 json_t *jsonbody_parse(const char *data, size_t len, char *err, size_t errlen)
+{
+	return parse(data, len, 1, err, errlen);
+}
+
+json_t *jsonbody_parse_any(const char *data, size_t len, char *err, size_t errlen)
+{
+	return parse(data, len, 0, err, errlen);
+}
+
+static json_t *parse(const char *data, size_t len, int object_only, char *err, size_t errlen)
 {
 	json_error_t e;
 	if (len == 0) {
 		snprintf(err, errlen, "the request body is empty; a JSON object is required");
 		return NULL;
 	}
-	json_t *v = json_loadb(data, len, JSON_REJECT_DUPLICATES, &e);
+	json_t *v = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
 	if (!v) {
 		snprintf(err, errlen, "the body is not valid JSON: %s (line %d, column %d)", e.text, e.line, e.column);
 		return NULL;
 	}
-	if (!json_is_object(v)) {
+	if (object_only && !json_is_object(v)) {
 		snprintf(err, errlen, "the body must be a JSON object");
 		json_decref(v);
 		return NULL;

@@ -12,6 +12,9 @@
  * reason in ERR. */
 json_t *jsonbody_parse(const char *data, size_t len, char *err, size_t errlen);
 
+/* The same for inbound webhooks: any JSON value at the top level. */
+json_t *jsonbody_parse_any(const char *data, size_t len, char *err, size_t errlen);
+
 /* Nesting depth of V: a scalar is 0, {} or [] is 1. Stops counting at LIMIT + 1. */
 int jsonbody_depth(const json_t *v, int limit);
 

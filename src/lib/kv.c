@@ -1,5 +1,6 @@
 /* kv: hiredis wrapper: lazy connection, timeouts, EVALSHA with script reload. */
 #include "kv.h"
+#include "arena.h"
 #include "log.h"
 
 #include <errno.h>
@@ -146,4 +147,54 @@ int kv_eval_ints(kv *k, const char *script, const char *sha, int nkeys, const ch
 			  r->type == REDIS_REPLY_ERROR ? ": " : "", r->type == REDIS_REPLY_ERROR ? r->str : "");
 	freeReplyObject(r);
 	return n;
+}
+
+static char *copy_text(arena *a, const char *s, size_t n)
+{
+	return arena_strndup(a, s ? s : "", s ? n : 0);
+}
+
+int kv_command(kv *k, arena *a, int argc, const char *const *argv, kv_reply *out)
+{
+	enum { MAXARGS = 32 };
+	size_t lens[MAXARGS];
+	if (argc > MAXARGS)
+		abort();
+	for (int i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	redisReply *r = command(k, argc, (const char **)argv, lens);
+	memset(out, 0, sizeof *out);
+	if (!r)
+		return -1;
+	switch (r->type) {
+	case REDIS_REPLY_INTEGER:
+		out->type = KV_INT;
+		out->integer = r->integer;
+		break;
+	case REDIS_REPLY_STRING:
+	case REDIS_REPLY_STATUS:
+	case REDIS_REPLY_ERROR:
+		out->type = r->type == REDIS_REPLY_STRING ? KV_STR : r->type == REDIS_REPLY_STATUS ? KV_STATUS : KV_ERROR;
+		out->str = copy_text(a, r->str, r->len);
+		out->len = r->len;
+		if (out->type == KV_ERROR)
+			log_error("redis error reply to %s: %s", argv[0], r->str);
+		break;
+	case REDIS_REPLY_ARRAY:
+		out->type = KV_ARRAY;
+		out->elements = r->elements;
+		out->items = arena_alloc(a, (r->elements + 1) * sizeof *out->items);
+		for (size_t i = 0; i < r->elements; i++) {
+			redisReply *e = r->element[i];
+			if (e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS)
+				out->items[i] = copy_text(a, e->str, e->len);
+			else if (e->type == REDIS_REPLY_INTEGER)
+				out->items[i] = arena_printf(a, "%lld", e->integer);
+		}
+		break;
+	default:
+		out->type = KV_NIL;
+	}
+	freeReplyObject(r);
+	return 0;
 }

@@ -20,4 +20,21 @@ int kv_ping(kv *k);
 int kv_eval_ints(kv *k, const char *script, const char *sha, int nkeys, const char *const *keys, int nargs,
 		 const char *const *argv, long long *out, int nout);
 
+enum kv_reply_type { KV_NIL, KV_INT, KV_STR, KV_STATUS, KV_ARRAY, KV_ERROR };
+
+/* A reply, copied into an arena. Arrays hold only their string/integer items as text in ITEMS. */
+typedef struct kv_reply {
+	enum kv_reply_type type;
+	long long integer;
+	char *str; /* KV_STR, KV_STATUS, KV_ERROR */
+	size_t len;
+	size_t elements;
+	char **items; /* KV_ARRAY: each item as text (NULL for nil) */
+} kv_reply;
+
+struct arena;
+/* Runs one command (ARGC NUL-terminated arguments) and copies the reply into A. Returns 0 (even for a
+ * Redis error reply: see OUT->type), or -1 if Redis is unreachable (logged; reconnect on next use). */
+int kv_command(kv *k, struct arena *a, int argc, const char *const *argv, kv_reply *out);
+
 #endif

@@ -13,7 +13,7 @@
 #define AP_DATADIR "/usr/local/share"
 #endif
 
-enum setting_kind { K_STR, K_INT, K_KEYHEX, K_RLMODE, K_LOGLEVEL, K_URL };
+enum setting_kind { K_STR, K_INT, K_KEYHEX, K_RLMODE, K_LOGLEVEL, K_URL, K_BOOL, K_HTTPURL };
 
 struct setting_spec {
 	const char *name;
@@ -45,6 +45,19 @@ static const struct setting_spec SPECS[] = {
 	{"agents_max_per_account", K_INT, S(agents_max_per_account), 0, 0, 10000000},
 	{"db_timeout_seconds", K_INT, S(db_timeout_seconds), 0, 1, 600},
 	{"redis_timeout_ms", K_INT, S(redis_timeout_ms), 0, 10, 60000},
+	{"allow_private_addresses", K_BOOL, S(allow_private_addresses), 0, 0, 0},
+	{"queued_runs_max_per_agent", K_INT, S(queued_runs_max_per_agent), 0, 1, 10000000},
+	{"hook_rate_limit_per_minute", K_INT, S(hook_rate_limit_per_minute), 0, 1, 1000000},
+	{"scheduler_concurrency", K_INT, S(scheduler_concurrency), 0, 1, 256},
+	{"cron_tick_seconds", K_INT, S(cron_tick_seconds), 0, 1, 3600},
+	{"sweep_interval_seconds", K_INT, S(sweep_interval_seconds), 0, 1, 3600},
+	{"sweep_requeue_after_seconds", K_INT, S(sweep_requeue_after_seconds), 0, 1, 86400},
+	{"heartbeat_timeout_seconds", K_INT, S(heartbeat_timeout_seconds), 0, 2, 86400},
+	{"run_max_attempts", K_INT, S(run_max_attempts), 0, 1, 100},
+	{"run_timeout_seconds", K_INT, S(run_timeout_seconds), 0, 1, 3600},
+	{"shutdown_grace_seconds", K_INT, S(shutdown_grace_seconds), 0, 0, 3600},
+	{"weather_geocoding_url", K_HTTPURL, S(weather_geocoding_url), 0, 0, 0},
+	{"weather_forecast_url", K_HTTPURL, S(weather_forecast_url), 0, 0, 0},
 };
 #undef S
 #define NSPECS (sizeof SPECS / sizeof SPECS[0])
@@ -130,6 +143,23 @@ badkey:
 		s->log_level = lvl;
 		return 0;
 	}
+	case K_BOOL:
+		if (strcmp(value, "true") == 0 || strcmp(value, "false") == 0) {
+			*(int *)(base + spec->offset) = value[0] == 't';
+			return 0;
+		}
+		snprintf(err, errlen, "setting %s (%s): '%s' is not true or false", spec->name, origin, value);
+		return -1;
+	case K_HTTPURL:
+		if ((strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0) || strlen(value) > 500) {
+			snprintf(err, errlen, "setting %s (%s): '%s' must be an http(s) URL", spec->name, origin, value);
+			return -1;
+		} else {
+			char **slot = (char **)(base + spec->offset);
+			free(*slot);
+			*slot = xstrdup(value);
+		}
+		return 0;
 	case K_URL: {
 		size_t n = strlen(value);
 		if ((strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0) || n < 9 || n > 200 ||
@@ -237,6 +267,18 @@ settings *settings_new(const char *path, char *err, size_t errlen)
 	s->agents_max_per_account = 1000;
 	s->db_timeout_seconds = 5;
 	s->redis_timeout_ms = 1000;
+	s->queued_runs_max_per_agent = 1000;
+	s->hook_rate_limit_per_minute = 60;
+	s->scheduler_concurrency = 4;
+	s->cron_tick_seconds = 15;
+	s->sweep_interval_seconds = 30;
+	s->sweep_requeue_after_seconds = 60;
+	s->heartbeat_timeout_seconds = 300;
+	s->run_max_attempts = 3;
+	s->run_timeout_seconds = 60;
+	s->shutdown_grace_seconds = 30;
+	s->weather_geocoding_url = xstrdup("https://geocoding-api.open-meteo.com/v1/search");
+	s->weather_forecast_url = xstrdup("https://api.open-meteo.com/v1/forecast");
 
 	unsigned char seen[NSPECS] = {0};
 	if (!path)
@@ -274,7 +316,7 @@ void settings_free(settings *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < NSPECS; i++)
-		if (SPECS[i].kind == K_STR || SPECS[i].kind == K_URL)
+		if (SPECS[i].kind == K_STR || SPECS[i].kind == K_URL || SPECS[i].kind == K_HTTPURL)
 			free(*(char **)((char *)s + SPECS[i].offset));
 	explicit_bzero(s->master_key, sizeof s->master_key);
 	free(s);

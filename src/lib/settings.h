@@ -27,6 +27,20 @@ typedef struct settings {
 	int agents_max_per_account; /* agents_max_per_account, default 1000 */
 	int db_timeout_seconds;   /* db_timeout_seconds, connect/read/write timeout, default 5 */
 	int redis_timeout_ms;     /* redis_timeout_ms, connect and command timeout, default 1000 */
+	int allow_private_addresses; /* allow_private_addresses (true|false, default false): outbound calls may
+				      * reach loopback/private networks (local stacks and tests only) */
+	int queued_runs_max_per_agent; /* queued_runs_max_per_agent, default 1000 */
+	int hook_rate_limit_per_minute; /* hook_rate_limit_per_minute, inbound webhook calls per agent, default 60 */
+	int scheduler_concurrency;     /* scheduler_concurrency, run workers per scheduler, default 4 */
+	int cron_tick_seconds;         /* cron_tick_seconds, default 15 */
+	int sweep_interval_seconds;    /* sweep_interval_seconds, default 30 */
+	int sweep_requeue_after_seconds; /* sweep_requeue_after_seconds: a queued run this old is pushed again, default 60 */
+	int heartbeat_timeout_seconds; /* heartbeat_timeout_seconds: a running run silent this long is re-queued, default 300 */
+	int run_max_attempts;          /* run_max_attempts, default 3 */
+	int run_timeout_seconds;       /* run_timeout_seconds: bound on one run's outbound work, default 60 */
+	int shutdown_grace_seconds;    /* shutdown_grace_seconds: SIGTERM waits this long for running runs, default 30 */
+	char *weather_geocoding_url;   /* weather_geocoding_url, default https://geocoding-api.open-meteo.com/v1/search */
+	char *weather_forecast_url;    /* weather_forecast_url, default https://api.open-meteo.com/v1/forecast */
 } settings;
 
 /* Loads PATH (NULL: $AGENTPLATFORM_CONFIG; neither: only the environment), then applies

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 
 #define COLUMNS \
-	"id, account_id, name, type, status, schedule, timezone, config, created_at, updated_at, last_run_at, next_run_at"
+	"id, account_id, name, type, status, schedule, timezone, config, created_at, updated_at, last_run_at, next_run_at, " \
+	"hook_hint, HEX(hook_secret_enc), paused"
 
 static const char SQL_FIRST_PAGE[] = "SELECT " COLUMNS " FROM agents WHERE account_id = ? AND deleted_at IS NULL "
 				     "ORDER BY id DESC LIMIT ?";
@@ -27,6 +28,13 @@ static const char SQL_DELETE[] = "UPDATE agents SET deleted_at = UTC_TIMESTAMP(3
 static const char SQL_PAUSE[] = "UPDATE agents SET paused = ?, updated_at = UTC_TIMESTAMP(3) "
 				"WHERE account_id = ? AND id = ? AND deleted_at IS NULL AND paused <> ?";
 
+static const char SQL_SET_HOOK[] =
+	"UPDATE agents SET hook_token_hash = ?, hook_hint = ?, hook_secret_enc = ?, hook_secret_key_version = ?, "
+	"updated_at = UTC_TIMESTAMP(3) WHERE account_id = ? AND id = ? AND deleted_at IS NULL";
+static const char SQL_BY_HOOK[] = "SELECT " COLUMNS " FROM agents WHERE hook_token_hash = ? AND deleted_at IS NULL";
+static const char SQL_RESCHEDULE[] = "UPDATE agents SET next_run_at = IF(? < 0, NULL, FROM_UNIXTIME(? / 1000)) "
+				     "WHERE account_id = ? AND id = ? AND deleted_at IS NULL";
+
 static void row_from(arena *a, char **c, agent_row *g)
 {
 	g->id = c[0];
@@ -41,6 +49,9 @@ static void row_from(arena *a, char **c, agent_row *g)
 	g->updated_at = store_time(a, c[9]);
 	g->last_run_at = store_time(a, c[10]);
 	g->next_run_at = store_time(a, c[11]);
+	g->hook_hint = c[12];
+	g->hook_secret_hex = c[13];
+	g->paused = c[14] && c[14][0] == '1';
 }
 
 enum store_result store_agent_list(db *d, arena *a, const char *account_id, const char *before_id, int limit,
@@ -146,4 +157,47 @@ enum store_result store_agent_set_paused(db *d, arena *a, const char *account_id
 	store_param_str(&p, id);
 	store_param_int(&p, paused ? 1 : 0);
 	return store_exec(d, SQL_PAUSE, &p, a, NULL);
+}
+
+enum store_result store_agent_set_hook(db *d, arena *a, const char *account_id, const char *id,
+				       const unsigned char hash[32], const char *hint, const unsigned char *secret,
+				       size_t secret_len, int key_version)
+{
+	store_params p = {0};
+	store_param_bytes(&p, hash, 32);
+	store_param_str(&p, hint);
+	if (secret) {
+		store_param_bytes(&p, secret, secret_len);
+		store_param_int(&p, key_version);
+	} else {
+		store_param_null(&p);
+		store_param_null(&p);
+	}
+	store_param_str(&p, account_id);
+	store_param_str(&p, id);
+	return store_exec(d, SQL_SET_HOOK, &p, a, NULL);
+}
+
+enum store_result store_agent_find_by_hook(db *d, arena *a, const unsigned char hash[32], agent_row *out)
+{
+	store_params p = {0};
+	store_rows r;
+	store_param_bytes(&p, hash, 32);
+	enum store_result res = store_exec(d, SQL_BY_HOOK, &p, a, &r);
+	if (res != STORE_OK)
+		return res;
+	if (r.nrows != 1)
+		return STORE_NOT_FOUND;
+	row_from(a, r.cell[0], out);
+	return STORE_OK;
+}
+
+enum store_result store_agent_reschedule(db *d, arena *a, const char *account_id, const char *id, int64_t next_ms)
+{
+	store_params p = {0};
+	store_param_int(&p, next_ms);
+	store_param_int(&p, next_ms);
+	store_param_str(&p, account_id);
+	store_param_str(&p, id);
+	return store_exec(d, SQL_RESCHEDULE, &p, a, NULL);
 }

@@ -11,6 +11,9 @@ typedef struct agent_row {
 	char *id, *account_id, *name, *type, *status, *schedule, *timezone;
 	char *config; /* JSON object text */
 	char *created_at, *updated_at, *last_run_at, *next_run_at; /* RFC 3339 or NULL */
+	char *hook_hint;       /* last characters of the inbound-hook token, or NULL when there is none */
+	char *hook_secret_hex; /* the sealed signing secret (secretbox) in hex, or NULL when unsigned */
+	int paused;
 } agent_row;
 
 /* The writable fields, for insert and update. NEXT_RUN_MS < 0 stores NULL. */
@@ -33,5 +36,14 @@ enum store_result store_agent_update(db *d, arena *a, const char *account_id, co
 /* Soft-deletes: the row stays for run history and reports, and is gone from every API read. */
 enum store_result store_agent_delete(db *d, arena *a, const char *account_id, const char *id);
 enum store_result store_agent_set_paused(db *d, arena *a, const char *account_id, const char *id, int paused);
+
+/* Sets (or replaces) the inbound-hook token hash, its hint and the sealed signing secret (NULL: unsigned). */
+enum store_result store_agent_set_hook(db *d, arena *a, const char *account_id, const char *id,
+				       const unsigned char hash[32], const char *hint, const unsigned char *secret,
+				       size_t secret_len, int key_version);
+/* The live agent whose inbound-hook token hashes to HASH (any account: the token is the credential). */
+enum store_result store_agent_find_by_hook(db *d, arena *a, const unsigned char hash[32], agent_row *out);
+/* After resume: next_run_at from now (NEXT_MS < 0: NULL), so a pause never causes a catch-up run. */
+enum store_result store_agent_reschedule(db *d, arena *a, const char *account_id, const char *id, int64_t next_ms);
 
 #endif

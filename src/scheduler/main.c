@@ -1,21 +1,27 @@
-/* main: agentplatform-scheduler — for now it connects, reports its dependencies and waits for SIGTERM.
- * The runs issue fills it with the cron tick, run workers, sweep and deliveries. */
-#include "db.h"
-#include "kv.h"
+/* main: agentplatform-scheduler: reads the config, installs the signal handlers and runs the supervisor. */
+#include "httpc.h"
 #include "log.h"
 #include "settings.h"
+#include "supervisor.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+/* Counts SIGTERM/SIGINT: the first stops taking work, a second one stops waiting for running runs. */
 static volatile sig_atomic_t stopping;
 
-static void on_signal(int sig)
+static void on_stop(int sig)
 {
 	(void)sig;
-	stopping = 1;
+	if (stopping < 100)
+		stopping = stopping + 1;
+}
+
+/* Only there so that a child's exit interrupts the supervisor's sleep. */
+static void on_child(int sig)
+{
+	(void)sig;
 }
 
 int main(int argc, char **argv)
@@ -24,8 +30,9 @@ int main(int argc, char **argv)
 	const char *path = settings_take_config_arg(&argc, argv);
 	if (argc > 1) {
 		int help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
-		fprintf(help ? stdout : stderr, "usage: agentplatform-scheduler [--config FILE]\n"
-						"Runs in the foreground until SIGTERM or SIGINT.\n");
+		fprintf(help ? stdout : stderr,
+			"usage: agentplatform-scheduler [--config FILE]\n"
+			"Runs in the foreground until SIGTERM or SIGINT: run workers, cron tick, recovery sweep.\n");
 		return help ? 0 : 2;
 	}
 	settings *cfg = settings_new(path, err, sizeof err);
@@ -35,29 +42,26 @@ int main(int argc, char **argv)
 	}
 	if (log_open("scheduler", cfg->log_level, cfg->log_file) != 0) {
 		fprintf(stderr, "agentplatform-scheduler: setting log_file: cannot open %s\n", cfg->log_file);
+		settings_free(cfg);
+		return 2;
+	}
+	if (httpc_global_init() != 0) {
+		fprintf(stderr, "agentplatform-scheduler: libcurl could not be initialized\n");
+		settings_free(cfg);
 		return 2;
 	}
 	struct sigaction sa = {0};
-	sa.sa_handler = on_signal;
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	db *d = db_new(cfg);
-	kv *k = kv_new(cfg);
-	int was_ok = -1;
-	log_info("scheduler started");
-	while (!stopping) {
-		int ok = db_ping(d) == 0 && kv_ping(k) == 0;
-		if (ok != was_ok)
-			log_info(ok ? "connected to MariaDB and Redis" : "waiting for MariaDB and Redis");
-		was_ok = ok;
-		struct timespec ts = {5, 0};
-		nanosleep(&ts, NULL); /* interrupted by the signal, which ends the loop */
-	}
-	log_info("scheduler stopping");
-	db_free(d);
-	kv_free(k);
+	int status = supervisor_run(cfg, &stopping);
+	log_close();
 	settings_free(cfg);
-	return 0;
+	return status;
 }

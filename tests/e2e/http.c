@@ -187,6 +187,42 @@ static void xfer_setup(struct xfer *x, const struct req *q, struct resp *out)
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->headers);
 }
 
+/* Appends one JSON line per response to the file named by AP_TEST_RECORD (when set), for the OpenAPI
+ * response check (tests/openapi/check-responses.mjs): method, path, query, status, headers, body. */
+static void record(const struct req *q, const struct resp *out)
+{
+	const char *file = getenv("AP_TEST_RECORD");
+	if (!file || !*file)
+		return;
+	const char *target = q->path ? q->path : "/";
+	const char *qm = strchr(target, '?');
+	json_t *headers = json_object();
+	for (int i = 0; i < out->nhdr; i++) {
+		char *lower = xstrndup(out->hdr[i].name, strlen(out->hdr[i].name));
+		for (char *c = lower; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		json_object_set_new(headers, lower, json_string(out->hdr[i].value));
+		free(lower);
+	}
+	json_t *line = json_pack("{s:s, s:s%, s:s, s:I, s:o, s:O?}", "method", q->method ? q->method : "GET", "path",
+				 target, qm ? (size_t)(qm - target) : strlen(target), "query", qm ? qm + 1 : "",
+				 "status", (json_int_t)out->status, "headers", headers, "body", out->json);
+	if (!line)
+		return;
+	if (!out->json)
+		json_object_set_new(line, "body", json_null());
+	if (out->body_len && !out->json)
+		json_object_set_new(line, "raw_body", json_stringn(out->body, out->body_len));
+	char *text = json_dumps(line, JSON_COMPACT);
+	json_decref(line);
+	FILE *f = fopen(file, "a");
+	if (f && text)
+		fprintf(f, "%s\n", text);
+	if (f)
+		fclose(f);
+	free(text);
+}
+
 /* Records the outcome of a finished transfer into OUT; 0 when an HTTP response came. */
 static int xfer_finish(struct xfer *x, CURLcode rc, const struct req *q, struct resp *out)
 {
@@ -203,6 +239,7 @@ static int xfer_finish(struct xfer *x, CURLcode rc, const struct req *q, struct 
 			  q->path ? q->path : "/", out->status);
 		e2e_check(!out->body_len || out->json, __FILE__, __LINE__, "%s %s: %ld with a body that is not JSON: %.200s",
 			  q->method ? q->method : "GET", q->path ? q->path : "/", out->status, out->body);
+		record(q, out);
 	} else {
 		fprintf(stderr, "e2e: %s %s: %s\n", q->method ? q->method : "GET", x->url,
 			x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));

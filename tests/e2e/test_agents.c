@@ -34,8 +34,12 @@ static int check_agent(const json_t *g, const char *file, int line)
 	const json_t *sched = jget(g, "schedule"), *next = jget(g, "next_run_at"), *last = jget(g, "last_run_at");
 	if (!json_is_object(g))
 		snprintf(why, sizeof why, "not an object");
-	else if (json_object_size(g) != 11)
-		snprintf(why, sizeof why, "%zu members, want 11", json_object_size(g));
+	else if (json_object_size(g) - (jget(g, "inbound_webhook_url") != NULL) - (jget(g, "inbound_webhook_secret") != NULL) != 12)
+		snprintf(why, sizeof why, "%zu members, want 12 (+ the one-time inbound_webhook_url/secret)", json_object_size(g));
+	else if (!json_is_object(jget(g, "inbound_webhook")) || json_object_size(jget(g, "inbound_webhook")) != 3 ||
+		 !json_is_boolean(jget(g, "inbound_webhook.enabled")) || !json_is_boolean(jget(g, "inbound_webhook.signed")) ||
+		 !(json_is_null(jget(g, "inbound_webhook.hint")) || json_is_string(jget(g, "inbound_webhook.hint"))))
+		snprintf(why, sizeof why, "inbound_webhook is not {enabled, hint, signed}");
 	else if (!e2e_is_id(jstr(g, "id"), "agt_"))
 		snprintf(why, sizeof why, "id %s", jstr(g, "id") ? jstr(g, "id") : "(none)");
 	else if (!jstr(g, "name"))
@@ -147,15 +151,26 @@ static void test_create(void)
 		CHECK_STR(jstr(d, "config.location"), "Berlin");
 		CHECK(json_is_null(jget(d, "last_run_at")));
 		CHECK(json_is_null(jget(d, "next_run_at")));
-		char loc[128];
-		snprintf(loc, sizeof loc, "/api/v1/agents/%s", id);
+		char loc[256];
+		snprintf(loc, sizeof loc, "%s/api/v1/agents/%s", E2E.url, id);
 		CHECK_HEADER(r, "Location", loc);
 		CHECK(resp_header(&r, "X-RateLimit-Limit") != NULL);
-		/* The object the Location names is the one created. */
-		http_get(&g, A.key, "%s", loc);
+		/* The inbound webhook URL is in the create answer only. */
+		const char *hook = jstr(d, "inbound_webhook_url");
+		char prefix[256];
+		snprintf(prefix, sizeof prefix, "%s/hooks/", E2E.url);
+		CHECK(hook && strncmp(hook, prefix, strlen(prefix)) == 0 && strlen(hook) == strlen(prefix) + 43);
+		CHECK(json_is_true(jget(d, "inbound_webhook.enabled")) && json_is_false(jget(d, "inbound_webhook.signed")));
+		CHECK(hook && strcmp(jstr(d, "inbound_webhook.hint"), hook + strlen(hook) - 4) == 0);
+		/* The object the Location names is the one created, without the one-time URL. */
+		http_get(&g, A.key, "/api/v1/agents/%s", id);
 		CHECK_STATUS(g, 200);
 		CHECK(json_object_size(g.json) == 1);
-		CHECK(json_equal(jget(g.json, "data"), d));
+		json_t *created = json_deep_copy(d);
+		json_object_del(created, "inbound_webhook_url");
+		CHECK(json_equal(jget(g.json, "data"), created));
+		CHECK(jget(g.json, "data.inbound_webhook_url") == NULL);
+		json_decref(created);
 	}
 
 	/* Scheduled, in a time zone: next_run_at is computed, in UTC with Z, after now. */

@@ -5,6 +5,7 @@
 int test_cron_suite(void);
 int test_lib_suite(void);
 int test_openapi_suite(void);
+int test_outbound_suite(void);
 int test_pipeline_suite(void);
 int test_ratelimit_suite(void);
 

@@ -1,0 +1,114 @@
+/* hooks: POST /hooks/{token} — the no-code trigger. The token is the credential; the signing secret,
+ * when the hook is signed, adds Standard Webhooks verification. */
+#include "crypto.h"
+#include "handlers.h"
+#include "kv.h"
+#include "log.h"
+#include "ratelimit.h"
+#include "secretbox.h"
+#include "stdwebhook.h"
+#include "store_agent.h"
+#include "v1_signals.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define HOOK_TOKEN_LEN 43
+#define SIGNATURE_TOLERANCE_S 300
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Verifies the Standard Webhooks headers against the agent's sealed secret and refuses a webhook-id seen
+ * within the tolerance window. 0, or -1 with 401 (or 503) recorded. */
+static int verify(request *r, const agent_row *g)
+{
+	size_t hexlen = strlen(g->hook_secret_hex);
+	unsigned char sealed[512];
+	char secret[256];
+	if (hexlen % 2 || hexlen / 2 > sizeof sealed)
+		return req_fail(r, ERR_INTERNAL, "the webhook secret cannot be read");
+	for (size_t i = 0; i < hexlen / 2; i++)
+		sealed[i] = (unsigned char)(hexval(g->hook_secret_hex[2 * i]) << 4 | hexval(g->hook_secret_hex[2 * i + 1]));
+	long n = secretbox_open(r->app->cfg->master_key, g->id, sealed, hexlen / 2, secret, sizeof secret - 1);
+	if (n < 0) {
+		log_error("request %s: the hook secret of %s does not decrypt under the master key", r->request_id, g->id);
+		return req_fail(r, ERR_INTERNAL, "the webhook secret cannot be read");
+	}
+	secret[n] = '\0';
+	char why[160];
+	int ok = r->webhook_id && r->webhook_timestamp && r->webhook_signature && strlen(r->webhook_id) <= 256 &&
+		 stdwebhook_verify(secret, r->webhook_id, r->webhook_timestamp, r->webhook_signature, r->body,
+				   r->body_len, (long long)time(NULL), SIGNATURE_TOLERANCE_S, why, sizeof why) == 0;
+	explicit_bzero(secret, sizeof secret);
+	if (!ok)
+		return req_fail(r, ERR_SIGNATURE_INVALID,
+				"missing or invalid webhook-id, webhook-timestamp or webhook-signature header");
+	/* Replay protection: a webhook-id is accepted once within the tolerance window. */
+	char key[400], ttl[16];
+	snprintf(key, sizeof key, "hookmsg:{%s}:%s", g->id, r->webhook_id);
+	snprintf(ttl, sizeof ttl, "%d", 2 * SIGNATURE_TOLERANCE_S);
+	const char *argv[] = {"SET", key, "1", "NX", "EX", ttl};
+	kv_reply rep;
+	if (kv_command(r->app->kv, r->a, 6, argv, &rep) != 0)
+		return req_fail(r, ERR_DEPENDENCY_UNAVAILABLE, "replay protection is unavailable; retry shortly");
+	if (rep.type == KV_NIL)
+		return req_fail(r, ERR_SIGNATURE_INVALID, "this webhook-id was already delivered");
+	return 0;
+}
+
+/* The per-agent limit on inbound calls, with the same headers as the API's per-key limit. */
+static int rate_limit(request *r, const agent_row *g)
+{
+	char id[64];
+	snprintf(id, sizeof id, "hook:%s", g->id);
+	ratelimit_result rl;
+	if (ratelimit_check(&r->app->rl, r->app->kv, id, r->app->cfg->hook_rate_limit_per_minute, &rl) != 0) {
+		if (r->app->cfg->rate_limit_redis_down == RL_DOWN_CLOSED)
+			return req_fail(r, ERR_DEPENDENCY_UNAVAILABLE, "rate limiting is unavailable; retry shortly");
+		return 0;
+	}
+	char v[32];
+	snprintf(v, sizeof v, "%lld", rl.limit);
+	req_header(r, "X-RateLimit-Limit", v);
+	snprintf(v, sizeof v, "%lld", rl.remaining);
+	req_header(r, "X-RateLimit-Remaining", v);
+	snprintf(v, sizeof v, "%lld", rl.reset);
+	req_header(r, "X-RateLimit-Reset", v);
+	if (!rl.allowed) {
+		snprintf(v, sizeof v, "%lld", rl.retry_after);
+		req_header(r, "Retry-After", v);
+		return req_fail(r, ERR_RATE_LIMITED, "too many calls to this webhook; see Retry-After");
+	}
+	return 0;
+}
+
+int hooks_receive(request *r)
+{
+	const char *token = r->param[0];
+	if (strlen(token) != HOOK_TOKEN_LEN || !crypto_is_base62(token, HOOK_TOKEN_LEN))
+		return req_fail(r, ERR_NOT_FOUND, "no such webhook");
+	unsigned char hash[CRYPTO_SHA256_LEN];
+	crypto_sha256(token, HOOK_TOKEN_LEN, hash);
+	agent_row g;
+	enum store_result res = store_agent_find_by_hook(r->app->db, r->a, hash, &g);
+	if (res != STORE_OK)
+		return req_fail_store(r, res, "no such webhook");
+	snprintf(r->account_id, sizeof r->account_id, "%s", g.account_id);
+	if (rate_limit(r, &g) != 0)
+		return -1;
+	if (g.hook_secret_hex && verify(r, &g) != 0)
+		return -1;
+	json_t *headers = json_object();
+	if (r->content_type)
+		json_object_set_new(headers, "content-type", json_string(r->content_type));
+	if (r->user_agent && validate_header_safe(r->user_agent, strlen(r->user_agent)))
+		json_object_set_new(headers, "user-agent", json_stringn(r->user_agent, strnlen(r->user_agent, 512)));
+	if (r->webhook_id && g.hook_secret_hex)
+		json_object_set_new(headers, "webhook-id", json_string(r->webhook_id));
+	json_t *payload = req_keep(r, json_pack("{s:O, s:o}", "body", r->json, "headers", headers));
+	return signal_enqueue(r, g.id, "webhook", payload, "webhook", "webhook");
+}

@@ -1,0 +1,127 @@
+/* v1_runs: runs of an agent, one run, and display messages (of an agent or of a run). */
+#include "cursor.h"
+#include "handlers.h"
+#include "store_agent.h"
+#include "store_run.h"
+
+#include <string.h>
+
+static const char *const RUN_STATUSES[] = {"queued",  "running",  "waiting_approval", "succeeded",
+					   "failed",  "rejected", "expired",          "cancelled", NULL};
+
+static json_t *json_text_or_null(const char *text)
+{
+	json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+	return v ? v : json_null();
+}
+
+static json_t *run_json(const run_row *x)
+{
+	json_t *trigger = json_pack("{s:s, s:s?, s:s?}", "type", x->trigger_type, "signal_id", x->signal_id,
+				    "signal_type", x->signal_type);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:s?, s:i, s:s, s:s?, s:s?}", "id", x->id, "agent_id",
+			      x->agent_id, "status", x->status, "trigger", trigger, "input", json_text_or_null(x->input),
+			      "output", json_text_or_null(x->output), "error_message", x->error_message, "attempt",
+			      x->attempt, "queued_at", x->queued_at, "started_at", x->started_at, "finished_at",
+			      x->finished_at);
+	json_object_set_new(j, "duration_ms", x->duration_ms >= 0 ? json_integer(x->duration_ms) : json_null());
+	return j;
+}
+
+static json_t *message_json(const message_row *m)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "id", m->id, "agent_id", m->agent_id, "run_id",
+			 m->run_id, "role", m->role, "content", m->content, "data", json_text_or_null(m->data),
+			 "created_at", m->created_at);
+}
+
+/* The list envelope; NEXT is the id the next page continues from (NULL: last page). */
+static int respond_list(request *r, json_t *data, const char *next)
+{
+	json_t *cursor = json_null();
+	if (next) {
+		char c[CURSOR_MAX_LEN];
+		cursor_encode(next, c);
+		cursor = json_string(c);
+	}
+	return req_respond(r, 200, json_pack("{s:o, s:b, s:o}", "data", data, "has_more", next != NULL, "next_cursor", cursor));
+}
+
+/* The agent must be a live agent of the caller's account (a 404 otherwise, like any foreign id). */
+static int require_agent(request *r, const char *id)
+{
+	agent_row g;
+	enum store_result res = store_agent_get(r->app->db, r->a, r->account_id, id, 0, &g);
+	return res == STORE_OK ? 0 : req_fail_store(r, res, "agent not found");
+}
+
+int v1_runs_list(request *r)
+{
+	const char *status = req_query(r, "status");
+	if (status) {
+		int ok = 0;
+		for (const char *const *s = RUN_STATUSES; *s; s++)
+			ok |= strcmp(*s, status) == 0;
+		if (!ok)
+			return req_fail_param(r, ERR_QUERY_INVALID, "status",
+					      "status must be one of queued, running, waiting_approval, succeeded, failed, "
+					      "rejected, expired, cancelled");
+	}
+	if (require_agent(r, r->param[0]) != 0)
+		return -1;
+	run_row *rows;
+	int n;
+	enum store_result res = store_run_list(r->app->db, r->a, r->account_id, r->param[0], status,
+					       r->cursor_id[0] ? r->cursor_id : NULL, r->limit + 1, &rows, &n);
+	if (res != STORE_OK)
+		return req_fail_store(r, res, NULL);
+	int more = n > r->limit;
+	if (more)
+		n = r->limit;
+	json_t *data = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(data, run_json(&rows[i]));
+	return respond_list(r, data, more ? rows[n - 1].id : NULL);
+}
+
+int v1_runs_get(request *r)
+{
+	run_row x;
+	enum store_result res = store_run_get(r->app->db, r->a, r->account_id, r->param[0], &x);
+	if (res != STORE_OK)
+		return req_fail_store(r, res, "run not found");
+	return req_respond_data(r, 200, run_json(&x));
+}
+
+static int list_messages(request *r, const char *agent_id, const char *run_id)
+{
+	message_row *rows;
+	int n;
+	enum store_result res = store_message_list(r->app->db, r->a, r->account_id, agent_id, run_id,
+						   r->cursor_id[0] ? r->cursor_id : NULL, r->limit + 1, &rows, &n);
+	if (res != STORE_OK)
+		return req_fail_store(r, res, NULL);
+	int more = n > r->limit;
+	if (more)
+		n = r->limit;
+	json_t *data = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(data, message_json(&rows[i]));
+	return respond_list(r, data, more ? rows[n - 1].id : NULL);
+}
+
+int v1_messages_list_agent(request *r)
+{
+	if (require_agent(r, r->param[0]) != 0)
+		return -1;
+	return list_messages(r, r->param[0], NULL);
+}
+
+int v1_messages_list_run(request *r)
+{
+	run_row x;
+	enum store_result res = store_run_get(r->app->db, r->a, r->account_id, r->param[0], &x);
+	if (res != STORE_OK)
+		return req_fail_store(r, res, "run not found");
+	return list_messages(r, x.agent_id, x.id);
+}

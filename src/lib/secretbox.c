@@ -1,0 +1,43 @@
+/* secretbox: AES-256-GCM with a random 96-bit nonce per value (OpenSSL EVP). */
+#include "secretbox.h"
+#include "crypto.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FORMAT_V1 0x01
+
+size_t secretbox_seal(const unsigned char key[32], const char *aad, const void *plain, size_t n, unsigned char *out)
+{
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int len = 0, fin = 0;
+	out[0] = FORMAT_V1;
+	crypto_random(out + 1, 12);
+	if (!c || EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, out + 1) != 1 ||
+	    EVP_EncryptUpdate(c, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) != 1 ||
+	    EVP_EncryptUpdate(c, out + 13, &len, plain, (int)n) != 1 || EVP_EncryptFinal_ex(c, out + 13 + len, &fin) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, out + 13 + n) != 1)
+		abort(); /* AES-GCM with valid arguments cannot fail */
+	EVP_CIPHER_CTX_free(c);
+	return n + SECRETBOX_OVERHEAD;
+}
+
+long secretbox_open(const unsigned char key[32], const char *aad, const unsigned char *in, size_t n, void *out,
+		    size_t outlen)
+{
+	if (n < SECRETBOX_OVERHEAD || in[0] != FORMAT_V1 || n - SECRETBOX_OVERHEAD > outlen)
+		return -1;
+	size_t clen = n - SECRETBOX_OVERHEAD;
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int len = 0, fin = 0, ok;
+	if (!c)
+		abort();
+	ok = EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, in + 1) == 1 &&
+	     EVP_DecryptUpdate(c, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) == 1 &&
+	     EVP_DecryptUpdate(c, out, &len, in + 13, (int)clen) == 1 &&
+	     EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, (void *)(in + 13 + clen)) == 1 &&
+	     EVP_DecryptFinal_ex(c, (unsigned char *)out + len, &fin) == 1;
+	EVP_CIPHER_CTX_free(c);
+	return ok ? (long)clen : -1;
+}

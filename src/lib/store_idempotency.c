@@ -1,0 +1,71 @@
+/* store_idempotency: statements on idempotency_keys. */
+#include "store_idempotency.h"
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char SQL_PURGE_ONE[] = "DELETE FROM idempotency_keys WHERE api_key_id = ? AND idem_key = ? "
+				    "AND created_at < UTC_TIMESTAMP(3) - INTERVAL 24 HOUR";
+static const char SQL_INSERT[] = "INSERT INTO idempotency_keys (api_key_id, idem_key, request_hash, created_at) "
+				 "VALUES (?, ?, ?, UTC_TIMESTAMP(3))";
+static const char SQL_GET[] = "SELECT HEX(request_hash), status, location, response FROM idempotency_keys "
+			      "WHERE api_key_id = ? AND idem_key = ?";
+static const char SQL_COMPLETE[] = "UPDATE idempotency_keys SET status = ?, location = ?, response = ? "
+				   "WHERE api_key_id = ? AND idem_key = ?";
+static const char SQL_RELEASE[] = "DELETE FROM idempotency_keys WHERE api_key_id = ? AND idem_key = ? AND status IS NULL";
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : 0;
+}
+
+enum store_result store_idempotency_claim(db *d, arena *a, const char *api_key_id, const char *key,
+					  const unsigned char hash[32], idem_row *existing)
+{
+	store_params p = {0};
+	store_param_str(&p, api_key_id);
+	store_param_str(&p, key);
+	enum store_result res = store_exec(d, SQL_PURGE_ONE, &p, a, NULL);
+	if (res != STORE_OK)
+		return res;
+	store_params q = {0};
+	store_param_str(&q, api_key_id);
+	store_param_str(&q, key);
+	store_param_bytes(&q, hash, 32);
+	res = store_exec(d, SQL_INSERT, &q, a, NULL);
+	if (res != STORE_CONFLICT)
+		return res;
+	store_rows r;
+	if ((res = store_exec(d, SQL_GET, &p, a, &r)) != STORE_OK)
+		return res;
+	if (r.nrows != 1) /* purged between the two statements: a retry will claim it */
+		return STORE_ERROR;
+	const char *hex = r.cell[0][0];
+	for (int i = 0; i < 32 && hex && strlen(hex) == 64; i++)
+		existing->request_hash[i] = (unsigned char)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+	existing->status = r.cell[0][1] ? (int)strtol(r.cell[0][1], NULL, 10) : 0;
+	existing->location = r.cell[0][2];
+	existing->response = r.cell[0][3];
+	return STORE_CONFLICT;
+}
+
+enum store_result store_idempotency_complete(db *d, arena *a, const char *api_key_id, const char *key, int status,
+					     const char *location, const char *response)
+{
+	store_params p = {0};
+	store_param_int(&p, status);
+	store_param_str(&p, location);
+	store_param_str(&p, response);
+	store_param_str(&p, api_key_id);
+	store_param_str(&p, key);
+	return store_exec(d, SQL_COMPLETE, &p, a, NULL);
+}
+
+enum store_result store_idempotency_release(db *d, arena *a, const char *api_key_id, const char *key)
+{
+	store_params p = {0};
+	store_param_str(&p, api_key_id);
+	store_param_str(&p, key);
+	return store_exec(d, SQL_RELEASE, &p, a, NULL);
+}

@@ -2,12 +2,54 @@
 #include "idempotency.h"
 #include "crypto.h"
 #include "log.h"
+#include "secretbox.h"
 #include "store_idempotency.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define KEY_MAX 255
+#define SEALED_PREFIX "sb1:"
+#define SEALED_PREFIX_LEN (sizeof SEALED_PREFIX - 1)
+
+/* Stored answers can hold what is shown only once (an inbound webhook URL, a signing secret), so they are
+ * kept sealed under the master key, bound to their (API key, Idempotency-Key) row: "sb1:" + base64url. */
+static const char *row_aad(request *r)
+{
+	return arena_printf(r->a, "idempotency %s %s", r->key_id, r->idempotency_key);
+}
+
+static char *seal_body(request *r, const char *body)
+{
+	size_t n = strlen(body);
+	unsigned char *sealed = arena_alloc(r->a, n + SECRETBOX_OVERHEAD);
+	size_t sl = secretbox_seal(r->app->cfg->master_key, row_aad(r), body, n, sealed);
+	char *out = arena_alloc(r->a, SEALED_PREFIX_LEN + 4 * ((sl + 2) / 3) + 1);
+	memcpy(out, SEALED_PREFIX, SEALED_PREFIX_LEN);
+	crypto_b64url_encode(sealed, sl, out + SEALED_PREFIX_LEN);
+	return out;
+}
+
+/* The body seal_body stored, or NULL when it does not open (another master key, tampering). */
+static char *open_body(request *r, const char *stored, size_t *len)
+{
+	if (strncmp(stored, SEALED_PREFIX, SEALED_PREFIX_LEN) != 0)
+		return NULL;
+	const char *b = stored + SEALED_PREFIX_LEN;
+	size_t bl = strlen(b), cap = bl / 4 * 3 + 3;
+	unsigned char *sealed = arena_alloc(r->a, cap);
+	long sl = crypto_b64url_decode(b, bl, sealed, cap);
+	if (sl < (long)SECRETBOX_OVERHEAD)
+		return NULL;
+	char *plain = arena_alloc(r->a, (size_t)sl - SECRETBOX_OVERHEAD + 1);
+	long pl = secretbox_open(r->app->cfg->master_key, row_aad(r), sealed, (size_t)sl, plain,
+				 (size_t)sl - SECRETBOX_OVERHEAD);
+	if (pl < 0)
+		return NULL;
+	plain[pl] = '\0';
+	*len = (size_t)pl;
+	return plain;
+}
 
 /* The request as far as "the same request" goes: method, path and exact body bytes. */
 static void request_hash(const request *r, unsigned char out[32])
@@ -56,11 +98,19 @@ int idempotency_begin(request *r)
 			       "a request with this Idempotency-Key is still in progress; retry shortly");
 		return 1;
 	}
-	r->status = prev.status;
 	if (prev.response) {
-		r->raw_out = prev.response;
-		r->raw_out_len = strlen(prev.response);
+		size_t len = 0;
+		char *body = open_body(r, prev.response, &len);
+		if (!body) {
+			log_error("request %s: the stored answer of an Idempotency-Key does not decrypt under the master key",
+				  r->request_id);
+			req_fail(r, ERR_INTERNAL, "the stored answer for this Idempotency-Key cannot be read");
+			return 1;
+		}
+		r->raw_out = body;
+		r->raw_out_len = len;
 	}
+	r->status = prev.status;
 	if (prev.location)
 		req_header(r, "Location", prev.location);
 	req_header(r, "Idempotent-Replayed", "true");
@@ -79,9 +129,10 @@ void idempotency_end(request *r)
 		for (int i = 0; i < r->nhdr; i++)
 			if (strcmp(r->hdr[i].name, "Location") == 0)
 				location = r->hdr[i].value;
-		char *body = r->out ? json_dumps(r->out, JSON_COMPACT) : NULL;
-		res = store_idempotency_complete(d, r->a, r->key_id, r->idempotency_key, r->status, location, body);
-		free(body);
+		size_t blen;
+		const char *body = req_body_text(r, &blen);
+		const char *stored = body ? seal_body(r, body) : NULL;
+		res = store_idempotency_complete(d, r->a, r->key_id, r->idempotency_key, r->status, location, stored);
 	}
 	if (res != STORE_OK)
 		log_error("request %s: could not record the Idempotency-Key outcome", r->request_id);

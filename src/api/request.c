@@ -136,24 +136,41 @@ void req_finalize(request *r)
 	}
 }
 
+int req_respond_text(request *r, int status, const char *text, size_t len)
+{
+	r->status = status;
+	r->raw_out = text;
+	r->raw_out_len = len;
+	return 0;
+}
+
+const char *req_body_text(request *r, size_t *len)
+{
+	*len = 0;
+	if (r->raw_out && !r->finalized) {
+		*len = r->raw_out_len;
+		return r->raw_out;
+	}
+	if (!r->out || r->status == 204)
+		return NULL;
+	char *text = json_dumps(r->out, JSON_COMPACT);
+	if (!text)
+		abort();
+	r->raw_out = arena_strdup(r->a, text);
+	r->raw_out_len = strlen(text);
+	r->out = NULL;
+	free(text);
+	*len = r->raw_out_len;
+	return r->raw_out;
+}
+
 void req_render(request *r, const char **out, size_t *outlen)
 {
 	req_finalize(r);
 	if (r->status == 0)
 		r->status = 500;
-	char *body = NULL;
 	size_t blen = 0;
-	if (r->raw_out && !r->finalized) {
-		body = strndup(r->raw_out, r->raw_out_len);
-		if (!body)
-			abort();
-		blen = r->raw_out_len;
-	} else if (r->out && r->status != 204) {
-		body = json_dumps(r->out, JSON_COMPACT);
-		if (!body)
-			body = strdup("{}");
-		blen = strlen(body);
-	}
+	const char *body = req_body_text(r, &blen);
 	size_t cap = 512 + blen + (r->request_id ? strlen(r->request_id) : 0);
 	for (int i = 0; i < r->nhdr; i++)
 		cap += strlen(r->hdr[i].name) + strlen(r->hdr[i].value) + 4;
@@ -170,7 +187,6 @@ void req_render(request *r, const char **out, size_t *outlen)
 	if (body) {
 		memcpy(buf + n, body, blen);
 		n += blen;
-		free(body);
 	}
 	*out = buf;
 	*outlen = n;

@@ -81,6 +81,12 @@ int req_respond(request *r, int status, json_t *body);
 /* {"data": DATA} with STATUS. */
 int req_respond_data(request *r, int status, json_t *data);
 
+/* Answers STATUS with TEXT (LEN bytes of JSON, living at least as long as the request: arena or static). */
+int req_respond_text(request *r, int status, const char *text, size_t len);
+
+/* The response body as it will be sent (the rendered JSON text, in the arena), or NULL for none. */
+const char *req_body_text(request *r, size_t *len);
+
 /* Adds a response header (NAME and VALUE are copied into the arena). */
 void req_header(request *r, const char *name, const char *value);
 

@@ -6,6 +6,7 @@
 #include "handlers.h"
 #include "mergepatch.h"
 #include "store_account.h"
+#include "sbuf.h"
 #include "store_agent.h"
 #include "queue.h"
 #include "crypto.h"
@@ -36,17 +37,56 @@ static int listed(const char *const *list, const char *key)
 	return 0;
 }
 
-/* The agent as the API shows it: every documented field present, unset ones null. */
-static json_t *agent_json(const agent_row *g)
+/* The agent as the API shows it: every documented field present, unset ones null, written straight to
+ * text (lists are the hot path). config is spliced as stored: it was serialized by jansson on write and the
+ * column is CHECKed as JSON. EXTRA's string members (the one-time hook URL and secret) follow. */
+static void agent_render(sbuf *b, const agent_row *g, const json_t *extra)
 {
-	json_t *config = json_loads(g->config, 0, NULL);
-	json_t *hook = json_pack("{s:b, s:s?, s:b}", "enabled", g->hook_hint != NULL, "hint", g->hook_hint, "signed",
-				 g->hook_secret_hex != NULL);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:o, s:o, s:s, s:s, s:s?, s:s?}", "id", g->id, "name",
-			 g->name, "type", g->type, "status", g->status, "schedule", g->schedule, "timezone",
-			 g->timezone, "config", config ? config : json_object(), "inbound_webhook", hook, "created_at",
-			 g->created_at, "updated_at", g->updated_at, "last_run_at", g->last_run_at, "next_run_at",
-			 g->next_run_at);
+	sbuf_key(b, "id", 1);
+	sbuf_json_str(b, g->id);
+	sbuf_key(b, "name", 0);
+	sbuf_json_str(b, g->name);
+	sbuf_key(b, "type", 0);
+	sbuf_json_str(b, g->type);
+	sbuf_key(b, "status", 0);
+	sbuf_json_str(b, g->status);
+	sbuf_key(b, "schedule", 0);
+	sbuf_json_str(b, g->schedule);
+	sbuf_key(b, "timezone", 0);
+	sbuf_json_str(b, g->timezone);
+	sbuf_key(b, "config", 0);
+	sbuf_cstr(b, g->config);
+	sbuf_key(b, "inbound_webhook", 0);
+	sbuf_cstr(b, g->hook_hint ? "{\"enabled\":true,\"hint\":" : "{\"enabled\":false,\"hint\":");
+	sbuf_json_str(b, g->hook_hint);
+	sbuf_cstr(b, g->hook_secret_hex ? ",\"signed\":true}" : ",\"signed\":false}");
+	sbuf_key(b, "created_at", 0);
+	sbuf_json_str(b, g->created_at);
+	sbuf_key(b, "updated_at", 0);
+	sbuf_json_str(b, g->updated_at);
+	sbuf_key(b, "last_run_at", 0);
+	sbuf_json_str(b, g->last_run_at);
+	sbuf_key(b, "next_run_at", 0);
+	sbuf_json_str(b, g->next_run_at);
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)extra, key, v)
+	{
+		sbuf_key(b, key, 0);
+		sbuf_json_str(b, json_string_value(v));
+	}
+	sbuf_raw(b, "}", 1);
+}
+
+/* {"data": AGENT} with STATUS. */
+static int respond_agent(request *r, int status, const agent_row *g, const json_t *extra)
+{
+	sbuf b;
+	sbuf_init(&b, r->a, 1024);
+	sbuf_raw(&b, "{\"data\":{", 9);
+	agent_render(&b, g, extra);
+	sbuf_raw(&b, "}", 1);
+	return req_respond_text(r, status, b.buf, b.len);
 }
 
 /* The writable fields of G as a JSON object: the document a merge patch applies to. */
@@ -165,10 +205,7 @@ static int commit_and_respond(request *r, const char *id, int status, json_t *ex
 		return req_fail_store(r, res, "agent not found"), rollback(r);
 	if ((res = db_commit(r->app->db)) != STORE_OK)
 		return req_fail_store(r, res, NULL), rollback(r);
-	json_t *data = agent_json(&g);
-	if (extra)
-		json_object_update(data, extra);
-	return req_respond_data(r, status, data);
+	return respond_agent(r, status, &g, extra);
 }
 
 /* A new inbound-hook token for agent ID (and a signing secret when SIGNED), stored as its SHA-256 (and the
@@ -211,16 +248,21 @@ int v1_agents_list(request *r)
 	int has_more = n > r->limit;
 	if (has_more)
 		n = r->limit;
-	json_t *data = json_array();
-	for (int i = 0; i < n; i++)
-		json_array_append_new(data, agent_json(&rows[i]));
-	json_t *next = json_null();
+	sbuf b;
+	sbuf_init(&b, r->a, 512 + (size_t)n * 640);
+	sbuf_raw(&b, "{\"data\":[", 9);
+	for (int i = 0; i < n; i++) {
+		sbuf_raw(&b, i ? ",{" : "{", i ? 2 : 1);
+		agent_render(&b, &rows[i], NULL);
+	}
+	sbuf_cstr(&b, has_more ? "],\"has_more\":true,\"next_cursor\":\"" : "],\"has_more\":false,\"next_cursor\":null}");
 	if (has_more) {
 		char c[CURSOR_MAX_LEN];
 		cursor_encode(rows[n - 1].id, c);
-		next = json_string(c);
+		sbuf_cstr(&b, c);
+		sbuf_raw(&b, "\"}", 2);
 	}
-	return req_respond(r, 200, json_pack("{s:o, s:b, s:o}", "data", data, "has_more", has_more, "next_cursor", next));
+	return req_respond_text(r, 200, b.buf, b.len);
 }
 
 int v1_agents_get(request *r)
@@ -229,7 +271,7 @@ int v1_agents_get(request *r)
 	enum store_result res = store_agent_get(r->app->db, r->a, r->account_id, r->param[0], 0, &g);
 	if (res != STORE_OK)
 		return req_fail_store(r, res, "agent not found");
-	return req_respond_data(r, 200, agent_json(&g));
+	return respond_agent(r, 200, &g, NULL);
 }
 
 int v1_agents_create(request *r)

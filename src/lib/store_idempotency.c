@@ -5,8 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* An entry is over after 24 hours; a claim that never got its answer (the worker died, or could not record
+ * it) is abandoned after STALE_CLAIM_MINUTES, far beyond any request's time limit (nginx gives up after
+ * 60 s), so a retry is not told "still in progress" for a whole day. */
+#define STALE_CLAIM_MINUTES "5"
 static const char SQL_PURGE_ONE[] = "DELETE FROM idempotency_keys WHERE api_key_id = ? AND idem_key = ? "
-				    "AND created_at < UTC_TIMESTAMP(3) - INTERVAL 24 HOUR";
+				    "AND (created_at < UTC_TIMESTAMP(3) - INTERVAL 24 HOUR OR (status IS NULL "
+				    "AND created_at < UTC_TIMESTAMP(3) - INTERVAL " STALE_CLAIM_MINUTES " MINUTE))";
 static const char SQL_INSERT[] = "INSERT INTO idempotency_keys (api_key_id, idem_key, request_hash, created_at) "
 				 "VALUES (?, ?, ?, UTC_TIMESTAMP(3))";
 static const char SQL_GET[] = "SELECT HEX(request_hash), status, location, response FROM idempotency_keys "

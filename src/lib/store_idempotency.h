@@ -9,12 +9,13 @@ typedef struct idem_row {
 	unsigned char request_hash[32];
 	int status;        /* 0 while the first request is still running */
 	char *location;    /* Location of the stored answer, or NULL */
-	char *response;    /* the stored body (JSON text), or NULL */
+	char *response;    /* the stored body as the caller wrote it (idempotency.c: sealed), or NULL */
 } idem_row;
 
 /* Claims (API_KEY_ID, KEY) for a request whose body and target hash to HASH. STORE_OK: claimed, go ahead.
- * STORE_CONFLICT: a live entry exists and is in EXISTING (an entry older than 24 h is replaced, not
- * returned). Autocommitted: concurrent requests see the claim at once. */
+ * STORE_CONFLICT: a live entry exists and is in EXISTING (an entry older than 24 h, or a claim left without
+ * an answer for 5 minutes, is replaced, not returned). Autocommitted: concurrent requests see the claim at
+ * once. */
 enum store_result store_idempotency_claim(db *d, arena *a, const char *api_key_id, const char *key,
 					  const unsigned char hash[32], idem_row *existing);
 /* Stores the final answer of a claimed key. */

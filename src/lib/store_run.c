@@ -61,8 +61,9 @@ static const char SQL_STALE_QUEUED[] =
 	"AND r.queued_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND AND g.paused = 0 AND g.deleted_at IS NULL "
 	"ORDER BY r.queued_at LIMIT ?";
 static const char SQL_DEAD[] =
-	"SELECT r.id, r.attempt FROM runs r WHERE r.status = 'running' "
-	"AND r.heartbeat_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND ORDER BY r.heartbeat_at LIMIT 100 FOR UPDATE";
+	"SELECT r.id, r.attempt, g.deleted_at IS NOT NULL FROM runs r JOIN agents g ON g.id = r.agent_id "
+	"WHERE r.status = 'running' AND r.heartbeat_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND "
+	"ORDER BY r.heartbeat_at LIMIT 100 FOR UPDATE";
 static const char SQL_REQUEUE[] =
 	"UPDATE runs r JOIN agents g ON g.id = r.agent_id "
 	"SET r.status = 'queued', r.worker = NULL, r.queued_at = UTC_TIMESTAMP(3), "
@@ -73,6 +74,12 @@ static const char SQL_FAIL_DEAD[] =
 	"r.error_message = 'the run was interrupted too many times (its scheduler stopped responding)', "
 	"g.active_runs = IF(g.active_runs > 0, g.active_runs - 1, 0), g.last_outcome = 'failed', "
 	"g.last_run_at = UTC_TIMESTAMP(3) WHERE r.id = ? AND r.status = 'running'";
+/* A dead run of an agent deleted meanwhile: nothing would ever claim it again. */
+static const char SQL_CANCEL_DEAD[] =
+	"UPDATE runs r JOIN agents g ON g.id = r.agent_id "
+	"SET r.status = 'cancelled', r.finished_at = UTC_TIMESTAMP(3), "
+	"r.error_message = 'cancelled: the agent was deleted', "
+	"g.active_runs = IF(g.active_runs > 0, g.active_runs - 1, 0) WHERE r.id = ? AND r.status = 'running'";
 static const char SQL_DUE[] =
 	"SELECT id, account_id, schedule, timezone, "
 	"CAST(UNIX_TIMESTAMP(next_run_at) * 1000 AS SIGNED) FROM agents "
@@ -330,9 +337,10 @@ enum store_result store_run_requeue_dead(db *d, arena *a, int timeout_s, int max
 	*ids = arena_alloc(a, (size_t)(r.nrows + 1) * sizeof **ids);
 	for (int i = 0; i < r.nrows && res == STORE_OK; i++) {
 		store_params q = {0};
-		int requeue = strtol(r.cell[i][1], NULL, 10) < max_attempts;
+		int deleted = r.cell[i][2] && strcmp(r.cell[i][2], "1") == 0;
+		int requeue = !deleted && strtol(r.cell[i][1], NULL, 10) < max_attempts;
 		store_param_str(&q, r.cell[i][0]);
-		res = store_exec(d, requeue ? SQL_REQUEUE : SQL_FAIL_DEAD, &q, a, NULL);
+		res = store_exec(d, deleted ? SQL_CANCEL_DEAD : requeue ? SQL_REQUEUE : SQL_FAIL_DEAD, &q, a, NULL);
 		if (requeue)
 			(*ids)[(*n)++] = r.cell[i][0];
 	}

@@ -70,7 +70,7 @@ enum store_result store_run_heartbeat(db *d, arena *a, const char *id, const cha
  * again: Redis may have lost them). */
 enum store_result store_run_stale_queued(db *d, arena *a, int older_than_s, int limit, char ***ids, int *n);
 /* Running runs whose heartbeat is older than TIMEOUT_S: back to queued (their ids in IDS) while attempt <
- * MAX_ATTEMPTS, else failed with a clear error. */
+ * MAX_ATTEMPTS, else failed with a clear error; cancelled if their agent was deleted meanwhile. */
 enum store_result store_run_requeue_dead(db *d, arena *a, int timeout_s, int max_attempts, char ***ids, int *n);
 
 /* Cron: inside a transaction, locks up to LIMIT live, unpaused agents whose next_run_at has passed

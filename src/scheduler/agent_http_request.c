@@ -1,5 +1,4 @@
-/* agent_http_request: the http_request agent type: one outbound request (through httpc and its URL guard), its
- * status and the first 64 KiB of the response recorded. */
+/* agent_http_request: the http_request agent type: one request through httpc, its status and first 64 KiB kept. */
 #include "httpc.h"
 #include "runner.h"
 
@@ -58,7 +57,7 @@ int agent_http_request_run(runner_ctx *ctx)
 		.truncate = 1,
 		.allow_private = ctx->cfg->allow_private_addresses,
 	};
-	req.body_len = req.body ? strlen(req.body) : 0;
+	req.body_len = req.body ? json_string_length(b) : 0;
 	httpc_response resp;
 	char err[256];
 	if (httpc_do(ctx->a, &req, &resp, err, sizeof err) != 0) {

@@ -1,5 +1,4 @@
-/* agent_weather_check: the weather_check agent type: geocoding and today's forecast from an Open-Meteo-compatible
- * service, a one-line display message, the numbers in the output and an optional alert. */
+/* agent_weather_check: the weather_check agent type: Open-Meteo geocoding and forecast, a display line, alerts. */
 #include "agent_weather_check.h"
 #include "httpc.h"
 #include "log.h"
@@ -192,24 +191,24 @@ json_t *agent_weather_check_alert(const json_t *alert, const char *place, const 
 	    r->precipitation_max > json_number_value(t)) {
 		json_array_append_new(conds, json_pack("{s:s, s:O, s:o}", "condition", "rain_probability_above",
 						       "threshold", t, "value", number(r->precipitation_max)));
-		o += (size_t)snprintf(text + o, sizeof text - o, "%s %ld%% chance of rain (above %ld%%)",
+		o += (size_t)snprintf(text + o, sizeof text - o, "%s %ld%% chance of rain (above %g%%)",
 				      json_array_size(conds) > 1 ? ";" : "", whole(r->precipitation_max),
-				      whole(json_number_value(t)));
+				      json_number_value(t));
 	}
 	if (o < sizeof text && (t = json_object_get(alert, "temperature_above")) && json_is_number(t) &&
 	    r->temperature_max > json_number_value(t)) {
 		json_array_append_new(conds, json_pack("{s:s, s:O, s:o}", "condition", "temperature_above", "threshold",
 						       t, "value", number(r->temperature_max)));
-		o += (size_t)snprintf(text + o, sizeof text - o, "%s high of %ld %s (above %ld %s)",
+		o += (size_t)snprintf(text + o, sizeof text - o, "%s high of %ld %s (above %g %s)",
 				      json_array_size(conds) > 1 ? ";" : "", whole(r->temperature_max), unit,
-				      whole(json_number_value(t)), unit);
+				      json_number_value(t), unit);
 	}
 	if (o < sizeof text && (t = json_object_get(alert, "temperature_below")) && json_is_number(t) &&
 	    r->temperature_min < json_number_value(t)) {
 		json_array_append_new(conds, json_pack("{s:s, s:O, s:o}", "condition", "temperature_below", "threshold",
 						       t, "value", number(r->temperature_min)));
-		snprintf(text + o, sizeof text - o, "%s low of %ld %s (below %ld %s)", json_array_size(conds) > 1 ? ";" : "",
-			 whole(r->temperature_min), unit, whole(json_number_value(t)), unit);
+		snprintf(text + o, sizeof text - o, "%s low of %ld %s (below %g %s)", json_array_size(conds) > 1 ? ";" : "",
+			 whole(r->temperature_min), unit, json_number_value(t), unit);
 	}
 	if (json_array_size(conds) == 0) {
 		json_decref(conds);

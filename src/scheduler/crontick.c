@@ -67,8 +67,11 @@ static int batch(db *d, kv *k, arena *a, int *made)
 		return -1;
 	}
 	for (int i = 0; i < nids; i++)
-		if (queue_push(k, a, ids[i]) != 0)
-			log_warn("run %s is queued in MariaDB only (Redis unavailable); the sweep will queue it", ids[i]);
+		if (queue_push(k, a, ids[i]) != 0) {
+			log_warn("%d cron run%s queued in MariaDB only (Redis unavailable); the sweep will queue them",
+				 nids - i, nids - i == 1 ? "" : "s");
+			break;
+		}
 	*made += nids;
 	return n;
 }

@@ -141,7 +141,7 @@ void runner_message_add(runner_ctx *ctx, const char *content, const json_t *data
 		m->content = arena_strndup(ctx->a, content, n);
 	}
 	if (data) {
-		char *text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
+		char *text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
 		if (!text)
 			abort();
 		m->data = arena_strdup(ctx->a, text);

@@ -135,17 +135,26 @@ static int reap(supervisor *s)
 	return alive;
 }
 
+/* Refreshes the liveness keys of the running workers (a sweep anywhere gives back what an unregistered
+ * worker holds). Stops at the first failure: Redis is down. */
+static void register_workers(supervisor *s)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->kids[i].pid && queue_worker_alive(s->k, s->a, s->kids[i].worker, s->ttl_s) != 0)
+			return;
+}
+
 /* Keeps the workers registered and the heartbeat of their runs fresh; kills a worker stuck on one run well
  * past run_timeout_seconds (its run is then recovered by the sweep). */
 static void heartbeat(supervisor *s)
 {
 	int64_t now = runner_now_ms();
 	int64_t hung_ms = ((int64_t)s->cfg->run_timeout_seconds + WORKER_SLACK_SECONDS) * 1000;
+	register_workers(s);
 	for (int i = 0; i < s->n; i++) {
 		child *c = &s->kids[i];
 		if (!c->pid)
 			continue;
-		queue_worker_alive(s->k, s->a, c->worker, s->ttl_s);
 		char run_id[IDS_MAX_LEN];
 		int64_t since;
 		if (worker_slot_get(&s->slots[i], run_id, &since) != 1)
@@ -156,7 +165,8 @@ static void heartbeat(supervisor *s)
 			kill(c->pid, SIGKILL);
 			continue;
 		}
-		store_run_heartbeat(s->d, s->a, run_id, c->worker);
+		if (store_run_heartbeat(s->d, s->a, run_id, c->worker) == STORE_UNAVAILABLE)
+			break; /* MariaDB is down: the others would only wait for the same timeout */
 	}
 }
 
@@ -172,6 +182,8 @@ static void tick(supervisor *s)
 
 static void sweep(supervisor *s)
 {
+	/* Our own workers are alive whatever kept this process from refreshing their keys (a slow MariaDB). */
+	register_workers(s);
 	int rc = sweep_run(s->d, s->k, s->a, s->cfg);
 	if (rc != 0 && !s->sweep_failing)
 		log_warn("sweep failed (MariaDB or Redis unavailable?); retrying every %d s", s->cfg->sweep_interval_seconds);

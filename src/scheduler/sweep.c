@@ -7,13 +7,13 @@
 /* Queued runs pushed again per sweep: bounds the duplicates a long backlog can cause. */
 #define SWEEP_STALE_LIMIT 1000
 
-/* Pushes the N ids; returns how many made it. */
+/* Pushes the N ids, stopping at the first failure (Redis is down: the next sweep tries again); returns how many
+ * made it. */
 static int push_all(kv *k, arena *a, char **ids, int n)
 {
 	int pushed = 0;
-	for (int i = 0; i < n; i++)
-		if (queue_push(k, a, ids[i]) == 0)
-			pushed++;
+	while (pushed < n && queue_push(k, a, ids[pushed]) == 0)
+		pushed++;
 	return pushed;
 }
 

@@ -8,7 +8,9 @@
 #include "queue.h"
 #include "runner.h"
 #include "store_run.h"
+#include "util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +85,14 @@ static void nap(const worker *w, long ms)
 	}
 }
 
+/* Sleeps MS milliseconds even while stopping: recording a finished run is worth the shutdown grace. */
+static void pause_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
 static long next_backoff(long ms)
 {
 	return ms <= 0 ? BACKOFF_MIN_MS : ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms * 2;
@@ -117,11 +127,17 @@ static const char *execute(worker *w, runner_ctx *ctx, const run_row *run, const
  * shows the messages of an attempt whose outcome was not recorded. */
 static enum store_result record(worker *w, const run_row *run, runner_ctx *ctx, const char *status)
 {
-	char *out = ctx->output ? json_dumps(ctx->output, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	char *out = ctx->output ? json_dumps(ctx->output, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) : NULL;
 	enum store_result res = db_begin(w->d);
-	for (runner_message *m = ctx->messages; m && res == STORE_OK; m = m->next)
+	int64_t last_ms = 0;
+	for (runner_message *m = ctx->messages; m && res == STORE_OK; m = m->next) {
+		/* Messages list in id order, and an id orders by its millisecond only: one millisecond each. */
+		while (m != ctx->messages && util_now_ms() <= last_ms)
+			pause_ms(1);
+		last_ms = util_now_ms();
 		res = store_message_insert(w->d, w->a, run->account_id, run->agent_id, run->id, "agent", m->content,
 					   m->data);
+	}
 	if (res == STORE_OK)
 		res = store_run_finish(w->d, w->a, run->id, w->id, status, out,
 				       strcmp(status, "succeeded") == 0 ? NULL : ctx->error);
@@ -131,6 +147,32 @@ static enum store_result record(worker *w, const run_row *run, runner_ctx *ctx, 
 		db_rollback(w->d);
 	free(out);
 	return res;
+}
+
+/* record(), again while MariaDB is unreachable (until the run's time plus WORKER_SLACK_SECONDS from T0 is
+ * over, or for shutdown_grace_seconds once the worker is told to stop) and a few times after a refusal (a
+ * deadlock with a sweep, a lock wait timeout). */
+static enum store_result record_retrying(worker *w, const run_row *run, runner_ctx *ctx, const char *status,
+					 int64_t t0)
+{
+	int64_t give_up = t0 + ((int64_t)w->cfg->run_timeout_seconds + WORKER_SLACK_SECONDS) * 1000;
+	int64_t stop_limit = runner_now_ms() + (int64_t)w->cfg->shutdown_grace_seconds * 1000;
+	long backoff = 0;
+	enum store_result res;
+	for (int refused = 0;; refused++) {
+		res = record(w, run, ctx, status);
+		int64_t now = runner_now_ms();
+		if (res == STORE_UNAVAILABLE && now < give_up && !(stopping(w) && now >= stop_limit)) {
+			backoff = next_backoff(backoff);
+			log_warn("run %s: MariaDB unavailable while recording the outcome; retrying in %ld ms", run->id,
+				 backoff);
+			pause_ms(backoff);
+		} else if (res == STORE_ERROR && refused < 3) {
+			pause_ms(50L << refused);
+		} else {
+			return res;
+		}
+	}
 }
 
 /* Handles one id popped from the queue. 0 when done with it (recorded, or not claimable), -1 when MariaDB
@@ -150,21 +192,14 @@ static int handle(worker *w, const char *id)
 			int64_t t0 = runner_now_ms();
 			runner_ctx ctx;
 			const char *status = execute(w, &ctx, &run, type, config);
-			int64_t give_up = t0 + ((int64_t)w->cfg->run_timeout_seconds + WORKER_SLACK_SECONDS) * 1000;
-			long backoff = 0;
-			while ((res = record(w, &run, &ctx, status)) == STORE_UNAVAILABLE && runner_now_ms() < give_up) {
-				backoff = next_backoff(backoff);
-				log_warn("run %s: MariaDB unavailable while recording the outcome; retrying in %ld ms", id,
-					 backoff);
-				nap(w, backoff);
-			}
+			res = record_retrying(w, &run, &ctx, status, t0);
 			if (res == STORE_ERROR) {
 				/* Refused (a bug, or a value the table will not take): record a plain failure instead. */
 				runner_ctx plain;
 				runner_init(&plain, w->a, w->cfg, &run, NULL, NULL);
 				runner_fail(&plain, "the run's result could not be stored");
 				status = "failed";
-				res = record(w, &run, &plain, status);
+				res = record_retrying(w, &run, &plain, status, t0);
 			}
 			if (res == STORE_OK)
 				log_info("run %s agent %s %s in %lld ms (attempt %d)", id, run.agent_id, status,

@@ -1,5 +1,4 @@
-/* worker: one run-worker process (pop, claim, run the agent's runner, record, ack) and the slot it shares with
- * the supervisor. */
+/* worker: one run-worker process (pop, claim, run, record, ack) and the slot it shares with the supervisor. */
 #ifndef AP_WORKER_H
 #define AP_WORKER_H
 

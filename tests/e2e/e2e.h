@@ -141,5 +141,7 @@ int e2e_parse_long(const char *s, long long *v);
 int suite_platform_register(void);
 int suite_auth_register(void);
 int suite_agents_register(void);
+int suite_runs_register(void);
+int suite_signals_register(void);
 
 #endif

@@ -8,5 +8,6 @@ int test_openapi_suite(void);
 int test_outbound_suite(void);
 int test_pipeline_suite(void);
 int test_ratelimit_suite(void);
+int test_scheduler_suite(void);
 
 #endif

@@ -449,9 +449,19 @@ _stack_scheduler_start() {
 	printf '%s\n' "$stamp" >"$dir/run/scheduler.stamp"
 }
 
+# The scheduler lets running runs finish for shutdown_grace_seconds (30 by default) after SIGTERM; past
+# that plus a margin, its whole process group (the parent and its run workers) is killed.
 _stack_scheduler_stop() {
-	_stack_stop_pidfile "$1/run/scheduler.pid" agentplatform-scheduler scheduler 20
-	rm -f "$1/run/scheduler.stamp"
+	local pid
+	if pid=$(_stack_pid_of "$1/run/scheduler.pid" agentplatform-scheduler); then
+		kill -TERM "$pid" 2>/dev/null || true
+		if ! _stack_wait_gone 40 "$pid"; then
+			_stack_say "scheduler (pid $pid) did not stop within 40s: SIGKILL to its process group"
+			kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+			_stack_wait_gone 5 "$pid" || true
+		fi
+	fi
+	rm -f "$1/run/scheduler.pid" "$1/run/scheduler.stamp"
 }
 
 # DIR/docs: the docs page's directory ($agentplatform_docs in the nginx config), as links into the

@@ -131,6 +131,7 @@ static void render_error(request *r)
 void req_finalize(request *r)
 {
 	if (r->err != ERR_NONE && !r->finalized) {
+		r->raw_out = NULL; /* the error replaces whatever body was prepared */
 		render_error(r);
 		r->finalized = 1;
 	}
@@ -147,13 +148,13 @@ int req_respond_text(request *r, int status, const char *text, size_t len)
 const char *req_body_text(request *r, size_t *len)
 {
 	*len = 0;
-	if (r->raw_out && !r->finalized) {
+	if (r->raw_out) {
 		*len = r->raw_out_len;
 		return r->raw_out;
 	}
 	if (!r->out || r->status == 204)
 		return NULL;
-	char *text = json_dumps(r->out, JSON_COMPACT);
+	char *text = json_dumps(r->out, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	if (!text)
 		abort();
 	r->raw_out = arena_strdup(r->a, text);

@@ -20,6 +20,9 @@ static const char SQL_COMPLETE[] = "UPDATE idempotency_keys SET status = ?, loca
 				   "WHERE api_key_id = ? AND idem_key = ?";
 static const char SQL_RELEASE[] = "DELETE FROM idempotency_keys WHERE api_key_id = ? AND idem_key = ? AND status IS NULL";
 
+static const char SQL_PURGE[] =
+	"DELETE FROM idempotency_keys WHERE created_at < UTC_TIMESTAMP(3) - INTERVAL 24 HOUR LIMIT ?";
+
 static int hexval(char c)
 {
 	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : 0;
@@ -73,4 +76,14 @@ enum store_result store_idempotency_release(db *d, arena *a, const char *api_key
 	store_param_str(&p, api_key_id);
 	store_param_str(&p, key);
 	return store_exec(d, SQL_RELEASE, &p, a, NULL);
+}
+
+enum store_result store_idempotency_purge(db *d, arena *a, int limit, long *n)
+{
+	store_params p = {0};
+	store_rows r;
+	store_param_int(&p, limit);
+	enum store_result res = store_exec(d, SQL_PURGE, &p, a, &r);
+	*n = res == STORE_OK ? (long)r.affected : 0;
+	return res;
 }

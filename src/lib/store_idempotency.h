@@ -24,4 +24,7 @@ enum store_result store_idempotency_complete(db *d, arena *a, const char *api_ke
 /* Drops a claim (the answer was a 5xx or 429: a retry must run again). */
 enum store_result store_idempotency_release(db *d, arena *a, const char *api_key_id, const char *key);
 
+/* Deletes up to LIMIT entries older than 24 hours; *N gets how many. */
+enum store_result store_idempotency_purge(db *d, arena *a, int limit, long *n);
+
 #endif

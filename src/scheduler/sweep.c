@@ -2,10 +2,13 @@
 #include "sweep.h"
 #include "log.h"
 #include "queue.h"
+#include "store_idempotency.h"
 #include "store_run.h"
 
 /* Queued runs pushed again per sweep: bounds the duplicates a long backlog can cause. */
 #define SWEEP_STALE_LIMIT 1000
+/* Expired idempotency keys deleted per sweep: short statements, no long lock on the table. */
+#define SWEEP_PURGE_LIMIT 1000
 
 /* Pushes the N ids, stopping at the first failure (Redis is down: the next sweep tries again); returns how many
  * made it. */
@@ -42,6 +45,13 @@ int sweep_run(db *d, kv *k, arena *a, const settings *cfg)
 		log_info("sweep: %d queued run%s waiting longer than %d s pushed to the queue again", pushed,
 			 pushed == 1 ? "" : "s", cfg->sweep_requeue_after_seconds);
 	}
+
+	/* Idempotency keys are kept 24 hours; the expired ones go here, a bounded batch per sweep. */
+	long purged = 0;
+	if (store_idempotency_purge(d, a, SWEEP_PURGE_LIMIT, &purged) != STORE_OK)
+		rc = -1;
+	else if (purged > 0)
+		log_debug("sweep: %ld expired idempotency key%s removed", purged, purged == 1 ? "" : "s");
 
 	char **lost;
 	int nlost = 0;

@@ -60,10 +60,10 @@ int auth_authenticate(request *r, long long *rate_limit)
 	return 0;
 }
 
-int auth_rate_limit(request *r, long long rate_limit)
+int auth_rate_limit_bucket(request *r, const char *bucket, long long limit, const char *refused)
 {
 	ratelimit_result rl;
-	if (ratelimit_check(&r->app->rl, r->app->kv, r->key_id, rate_limit, &rl) != 0) {
+	if (ratelimit_check(&r->app->rl, r->app->kv, bucket, limit, &rl) != 0) {
 		if (r->app->cfg->rate_limit_redis_down == RL_DOWN_CLOSED)
 			return req_fail(r, ERR_DEPENDENCY_UNAVAILABLE,
 					"rate limiting is unavailable; retry shortly");
@@ -81,9 +81,14 @@ int auth_rate_limit(request *r, long long rate_limit)
 	if (!rl.allowed) {
 		snprintf(v, sizeof v, "%lld", rl.retry_after);
 		req_header(r, "Retry-After", v);
-		return req_fail(r, ERR_RATE_LIMITED, "rate limit exceeded for this API key; see Retry-After");
+		return req_fail(r, ERR_RATE_LIMITED, refused);
 	}
 	return 0;
+}
+
+int auth_rate_limit(request *r, long long rate_limit)
+{
+	return auth_rate_limit_bucket(r, r->key_id, rate_limit, "rate limit exceeded for this API key; see Retry-After");
 }
 
 int auth_require_scope(request *r, int scope)

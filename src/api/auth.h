@@ -14,6 +14,10 @@ int auth_authenticate(request *r, long long *rate_limit);
  * closed: 503). */
 int auth_rate_limit(request *r, long long rate_limit);
 
+/* The same mechanism for any budget: counts R against BUCKET (e.g. "hook:agt_..." for an agent's inbound
+ * webhook) with LIMIT per 60 s; REFUSED is the 429's message. */
+int auth_rate_limit_bucket(request *r, const char *bucket, long long limit, const char *refused);
+
 /* 0 if R's key has SCOPE, else -1 with 403 and WWW-Authenticate naming the scope. */
 int auth_require_scope(request *r, int scope);
 

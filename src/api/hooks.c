@@ -1,10 +1,10 @@
 /* hooks: POST /hooks/{token} — the no-code trigger. The token is the credential; the signing secret,
  * when the hook is signed, adds Standard Webhooks verification. */
+#include "auth.h"
 #include "crypto.h"
 #include "handlers.h"
 #include "kv.h"
 #include "log.h"
-#include "ratelimit.h"
 #include "secretbox.h"
 #include "stdwebhook.h"
 #include "store_agent.h"
@@ -60,32 +60,6 @@ static int verify(request *r, const agent_row *g)
 	return 0;
 }
 
-/* The per-agent limit on inbound calls, with the same headers as the API's per-key limit. */
-static int rate_limit(request *r, const agent_row *g)
-{
-	char id[64];
-	snprintf(id, sizeof id, "hook:%s", g->id);
-	ratelimit_result rl;
-	if (ratelimit_check(&r->app->rl, r->app->kv, id, r->app->cfg->hook_rate_limit_per_minute, &rl) != 0) {
-		if (r->app->cfg->rate_limit_redis_down == RL_DOWN_CLOSED)
-			return req_fail(r, ERR_DEPENDENCY_UNAVAILABLE, "rate limiting is unavailable; retry shortly");
-		return 0;
-	}
-	char v[32];
-	snprintf(v, sizeof v, "%lld", rl.limit);
-	req_header(r, "X-RateLimit-Limit", v);
-	snprintf(v, sizeof v, "%lld", rl.remaining);
-	req_header(r, "X-RateLimit-Remaining", v);
-	snprintf(v, sizeof v, "%lld", rl.reset);
-	req_header(r, "X-RateLimit-Reset", v);
-	if (!rl.allowed) {
-		snprintf(v, sizeof v, "%lld", rl.retry_after);
-		req_header(r, "Retry-After", v);
-		return req_fail(r, ERR_RATE_LIMITED, "too many calls to this webhook; see Retry-After");
-	}
-	return 0;
-}
-
 int hooks_receive(request *r)
 {
 	const char *token = r->param[0];
@@ -98,7 +72,11 @@ int hooks_receive(request *r)
 	if (res != STORE_OK)
 		return req_fail_store(r, res, "no such webhook");
 	snprintf(r->account_id, sizeof r->account_id, "%s", g.account_id);
-	if (rate_limit(r, &g) != 0)
+	/* The per-agent limit on inbound calls, with the same headers as the API's per-key limit. */
+	char bucket[64];
+	snprintf(bucket, sizeof bucket, "hook:%s", g.id);
+	if (auth_rate_limit_bucket(r, bucket, r->app->cfg->hook_rate_limit_per_minute,
+				   "too many calls to this webhook; see Retry-After") != 0)
 		return -1;
 	if (g.hook_secret_hex && verify(r, &g) != 0)
 		return -1;

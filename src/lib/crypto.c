@@ -65,36 +65,36 @@ void crypto_hex(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-void crypto_b64url_encode(const unsigned char *in, size_t n, char *out)
+static const char B64STD[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Base64 in ALPHABET, with '=' padding when PAD. */
+static void b64_encode(const char *alphabet, int pad, const unsigned char *in, size_t n, char *out)
 {
 	size_t o = 0, i = 0;
 	for (; i + 2 < n; i += 3) {
 		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-		out[o++] = B64URL[v >> 18 & 63];
-		out[o++] = B64URL[v >> 12 & 63];
-		out[o++] = B64URL[v >> 6 & 63];
-		out[o++] = B64URL[v & 63];
+		out[o++] = alphabet[v >> 18 & 63];
+		out[o++] = alphabet[v >> 12 & 63];
+		out[o++] = alphabet[v >> 6 & 63];
+		out[o++] = alphabet[v & 63];
 	}
-	if (n - i == 1) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		out[o++] = B64URL[v >> 18 & 63];
-		out[o++] = B64URL[v >> 12 & 63];
-	} else if (n - i == 2) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-		out[o++] = B64URL[v >> 18 & 63];
-		out[o++] = B64URL[v >> 12 & 63];
-		out[o++] = B64URL[v >> 6 & 63];
+	if (n - i > 0) {
+		uint32_t v = (uint32_t)in[i] << 16 | (n - i == 2 ? (uint32_t)in[i + 1] << 8 : 0);
+		out[o++] = alphabet[v >> 18 & 63];
+		out[o++] = alphabet[v >> 12 & 63];
+		if (n - i == 2)
+			out[o++] = alphabet[v >> 6 & 63];
+		else if (pad)
+			out[o++] = '=';
+		if (pad)
+			out[o++] = '=';
 	}
 	out[o] = '\0';
 }
 
-static int b64url_value(char c)
-{
-	const char *p = c ? strchr(B64URL, c) : NULL;
-	return p ? (int)(p - B64URL) : -1;
-}
-
-long crypto_b64url_decode(const char *in, size_t n, unsigned char *out, size_t outlen)
+/* Decodes N characters of ALPHABET (padding already removed). Leftover bits must be zero, so that every value
+ * has exactly one spelling. */
+static long b64_decode(const char *alphabet, const char *in, size_t n, unsigned char *out, size_t outlen)
 {
 	if (n % 4 == 1)
 		return -1;
@@ -102,10 +102,10 @@ long crypto_b64url_decode(const char *in, size_t n, unsigned char *out, size_t o
 	uint32_t acc = 0;
 	int bits = 0;
 	for (size_t i = 0; i < n; i++) {
-		int v = b64url_value(in[i]);
-		if (v < 0)
+		const char *p = in[i] ? strchr(alphabet, in[i]) : NULL;
+		if (!p)
 			return -1;
-		acc = (acc << 6) | (uint32_t)v;
+		acc = (acc << 6) | (uint32_t)(p - alphabet);
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
@@ -115,10 +115,32 @@ long crypto_b64url_decode(const char *in, size_t n, unsigned char *out, size_t o
 			acc &= (1u << bits) - 1;
 		}
 	}
-	/* Leftover bits must be zero, so that every value has exactly one spelling. */
 	if (acc != 0)
 		return -1;
 	return (long)o;
+}
+
+void crypto_b64url_encode(const unsigned char *in, size_t n, char *out)
+{
+	b64_encode(B64URL, 0, in, n, out);
+}
+
+long crypto_b64url_decode(const char *in, size_t n, unsigned char *out, size_t outlen)
+{
+	return b64_decode(B64URL, in, n, out, outlen);
+}
+
+void crypto_b64_encode(const unsigned char *in, size_t n, char *out)
+{
+	b64_encode(B64STD, 1, in, n, out);
+}
+
+long crypto_b64_decode(const char *in, size_t n, unsigned char *out, size_t outlen)
+{
+	if (n == 0 || n % 4 != 0)
+		return -1;
+	size_t pad = in[n - 1] == '=' ? (in[n - 2] == '=' ? 2 : 1) : 0;
+	return b64_decode(B64STD, in, n - pad, out, outlen);
 }
 
 int crypto_equal(const void *a, const void *b, size_t n)

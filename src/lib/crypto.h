@@ -25,6 +25,11 @@ void crypto_hex(const unsigned char *in, size_t n, char *out);
 void crypto_b64url_encode(const unsigned char *in, size_t n, char *out);
 long crypto_b64url_decode(const char *in, size_t n, unsigned char *out, size_t outlen);
 
+/* Standard base64 with '=' padding (RFC 4648 section 4): encode as above; decode takes exactly the padded
+ * form and has the same failure rules. */
+void crypto_b64_encode(const unsigned char *in, size_t n, char *out);
+long crypto_b64_decode(const char *in, size_t n, unsigned char *out, size_t outlen);
+
 /* Constant-time equality of two N-byte buffers: 1 equal, 0 not. */
 int crypto_equal(const void *a, const void *b, size_t n);
 

@@ -17,64 +17,6 @@
 #define STDWEBHOOK_MAX_SIGNATURES 8192
 #define STDWEBHOOK_MAX_KEY 256
 
-static const char STDWEBHOOK_B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Standard base64 with padding; OUT needs 4 * ceil(N / 3) + 1 bytes. */
-static void stdwebhook_b64_encode(const unsigned char *in, size_t n, char *out)
-{
-	size_t o = 0, i = 0;
-	for (; i + 2 < n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-		out[o++] = STDWEBHOOK_B64[v >> 18 & 63];
-		out[o++] = STDWEBHOOK_B64[v >> 12 & 63];
-		out[o++] = STDWEBHOOK_B64[v >> 6 & 63];
-		out[o++] = STDWEBHOOK_B64[v & 63];
-	}
-	if (n - i > 0) {
-		uint32_t v = (uint32_t)in[i] << 16 | (n - i == 2 ? (uint32_t)in[i + 1] << 8 : 0);
-		out[o++] = STDWEBHOOK_B64[v >> 18 & 63];
-		out[o++] = STDWEBHOOK_B64[v >> 12 & 63];
-		out[o++] = n - i == 2 ? STDWEBHOOK_B64[v >> 6 & 63] : '=';
-		out[o++] = '=';
-	}
-	out[o] = '\0';
-}
-
-static int stdwebhook_b64_value(char c)
-{
-	const char *p = c ? strchr(STDWEBHOOK_B64, c) : NULL;
-	return p ? (int)(p - STDWEBHOOK_B64) : -1;
-}
-
-/* Decodes exactly N characters of padded standard base64; -1 on any stray character, bad padding,
- * non-zero leftover bits (one spelling per value) or more than OUTLEN bytes. */
-static long stdwebhook_b64_decode(const char *in, size_t n, unsigned char *out, size_t outlen)
-{
-	if (n == 0 || n % 4 != 0)
-		return -1;
-	size_t pad = in[n - 1] == '=' ? (in[n - 2] == '=' ? 2 : 1) : 0;
-	size_t o = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-	for (size_t i = 0; i < n - pad; i++) {
-		int v = stdwebhook_b64_value(in[i]);
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o >= outlen)
-				return -1;
-			out[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (acc != 0)
-		return -1;
-	return (long)o;
-}
-
 void stdwebhook_secret_new(char *out, size_t outlen)
 {
 	unsigned char key[STDWEBHOOK_KEY_BYTES];
@@ -84,7 +26,7 @@ void stdwebhook_secret_new(char *out, size_t outlen)
 		abort();
 	crypto_random(key, sizeof key);
 	memcpy(out, STDWEBHOOK_SECRET_PREFIX, pl);
-	stdwebhook_b64_encode(key, sizeof key, out + pl);
+	crypto_b64_encode(key, sizeof key, out + pl);
 }
 
 long stdwebhook_secret_decode(const char *secret, unsigned char *key, size_t keylen)
@@ -93,7 +35,7 @@ long stdwebhook_secret_decode(const char *secret, unsigned char *key, size_t key
 
 	if (!secret || strncmp(secret, STDWEBHOOK_SECRET_PREFIX, pl) != 0)
 		return -1;
-	return stdwebhook_b64_decode(secret + pl, strlen(secret + pl), key, keylen);
+	return crypto_b64_decode(secret + pl, strlen(secret + pl), key, keylen);
 }
 
 /* HMAC-SHA256 over ID "." TS "." BODY into MAC. */
@@ -142,7 +84,7 @@ int stdwebhook_sign(const char *secret, const char *msg_id, long long timestamp,
 	if (stdwebhook_mac(secret, msg_id, ts, body, body_len, mac) != 0)
 		return -1;
 	memcpy(out, "v1,", 3);
-	stdwebhook_b64_encode(mac, sizeof mac, out + 3);
+	crypto_b64_encode(mac, sizeof mac, out + 3);
 	return 0;
 }
 
@@ -181,7 +123,7 @@ int stdwebhook_verify(const char *secret, const char *msg_id, const char *timest
 		size_t n = strcspn(p, " ");
 		unsigned char cand[STDWEBHOOK_MAC_LEN + 3];
 		if (n > 3 && memcmp(p, "v1,", 3) == 0 &&
-		    stdwebhook_b64_decode(p + 3, n - 3, cand, sizeof cand) == STDWEBHOOK_MAC_LEN)
+		    crypto_b64_decode(p + 3, n - 3, cand, sizeof cand) == STDWEBHOOK_MAC_LEN)
 			match |= crypto_equal(cand, mac, STDWEBHOOK_MAC_LEN);
 		p += n;
 		p += strspn(p, " ");

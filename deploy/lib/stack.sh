@@ -346,7 +346,7 @@ _stack_mariadb_start() {
 	# --no-defaults: the system's my.cnf (and its socket, port and datadir) is never read.
 	setsid mariadbd --no-defaults --user="$(id -un)" --datadir="$dir/mysql" --socket="$sock" \
 		--skip-networking --pid-file="$dir/run/mysqld.pid" --log-error="$dir/log/mariadb.log" \
-		--tmpdir="$dir/tmp" --innodb-buffer-pool-size=128M \
+		--tmpdir="$dir/tmp" --innodb-buffer-pool-size=128M --query-cache-type=1 --query-cache-size=32M \
 		--character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
 		"${ST_MARIADB_OPTS[@]}" </dev/null >>"$dir/log/mariadb.log" 2>&1 &
 	pid=$!
@@ -513,7 +513,7 @@ _stack_write_nginx_conf() {
 		    scgi_temp_path $dir/tmp/nginx-scgi;
 
 		    include $STACK_REPO/nginx/agentplatform-http.conf;
-		    access_log $dir/log/nginx-access.log agentplatform;
+		    access_log $dir/log/nginx-access.log agentplatform buffer=64k flush=1s;
 		    map "" \$agentplatform_docs { default $dir/docs; }
 
 		    upstream agentplatform_api {

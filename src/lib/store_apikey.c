@@ -2,13 +2,15 @@
 #include "store_apikey.h"
 #include "ids.h"
 #include "store.h"
+#include "util.h"
 
 #include <stdlib.h>
 
-#define COLUMNS                                                                                              \
-	"id, account_id, name, prefix, created_at, expires_at, last_used_at, revoked_at, scopes + 0, rate_limit, " \
-	"(expires_at IS NOT NULL AND expires_at <= UTC_TIMESTAMP(3)), "                                      \
-	"(last_used_at IS NULL OR last_used_at < UTC_TIMESTAMP(3) - INTERVAL 60 SECOND)"
+/* No clock function in these statements: the key lookup runs on every request, and a statement without
+ * one can be answered from MariaDB's query cache, which any committed change of api_keys (a revocation
+ * included) invalidates at once. Expiry and the last-used throttle are decided on this host's clock. */
+#define COLUMNS "id, account_id, name, prefix, created_at, expires_at, last_used_at, revoked_at, scopes + 0, rate_limit"
+#define TOUCH_INTERVAL_MS 60000
 
 static const char SQL_INSERT[] =
 	"INSERT INTO api_keys (id, account_id, name, prefix, key_hash, scopes, rate_limit, created_at, expires_at) "
@@ -34,8 +36,9 @@ static void row_from(arena *a, char **c, apikey_row *k)
 	k->revoked_at = store_time(a, c[7]);
 	k->scopes = (uint32_t)strtoul(c[8], NULL, 10);
 	k->rate_limit = strtoll(c[9], NULL, 10);
-	k->expired = c[10][0] == '1';
-	k->touch_due = c[11][0] == '1';
+	int64_t now = util_now_ms(), expires = store_time_ms(c[5]), used = store_time_ms(c[6]);
+	k->expired = c[5] && expires <= now;
+	k->touch_due = !c[6] || used < now - TOUCH_INTERVAL_MS;
 }
 
 enum store_result store_apikey_create(db *d, arena *a, const char *account_id, const char *name,

@@ -13,7 +13,7 @@ typedef struct apikey_row {
 	char *created_at, *expires_at, *last_used_at, *revoked_at; /* RFC 3339 or NULL */
 	uint32_t scopes;
 	long long rate_limit;
-	int expired;    /* expires_at has passed (MariaDB's clock) */
+	int expired;    /* expires_at has passed (this host's clock) */
 	int touch_due;  /* last_used_at is unset or over a minute old */
 } apikey_row;
 

@@ -914,6 +914,35 @@ static void test_audit_trail(void)
 	resp_free(&r);
 }
 
+/* The per-account agent quota (agents_max_per_account, 1000 by default): the rows are made by SQL so the
+ * test stays fast; the API must refuse the 1001st with 422 limit_exceeded, write nothing, and accept again
+ * once one is deleted. */
+static void test_quota(void)
+{
+	struct tenant q;
+	struct resp r = {0};
+	char id[64];
+	if (e2e_tenant(&q, "agents-quota", "agents:read agents:write", GENEROUS) != 0) {
+		CU_FAIL("tenant");
+		return;
+	}
+	long made = e2e_sql(NULL,
+			    "INSERT INTO agents (id, account_id, name, type, config, created_at, updated_at) "
+			    "WITH RECURSIVE seq (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 999) "
+			    "SELECT CONCAT('agt_000000000', LPAD(n, 16, '0')), ?, CONCAT('quota ', n), 'echo', '{}', "
+			    "UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) FROM seq",
+			    (const char *[]){q.account, NULL});
+	CHECK(made == 999);
+	CHECK(create(&r, q.key, "{\"name\":\"number 1000\",\"type\":\"echo\"}", id) == 201);
+	CHECK(create(&r, q.key, "{\"name\":\"number 1001\",\"type\":\"echo\"}", NULL) == 422);
+	CHECK_ERROR(r, 422, "limit_exceeded", NULL);
+	CHECK(e2e_sql(NULL, "SELECT id FROM agents WHERE account_id = ? AND name = 'number 1001'",
+		      (const char *[]){q.account, NULL}) == 0);
+	CHECK(http_call(&r, "DELETE", q.key, NULL, "/api/v1/agents/%s", id) == 204);
+	CHECK(create(&r, q.key, "{\"name\":\"number 1000 again\",\"type\":\"echo\"}", NULL) == 201);
+	resp_free(&r);
+}
+
 int suite_agents_register(void)
 {
 	CU_pSuite s = CU_add_suite("agents", init, NULL);
@@ -926,7 +955,8 @@ int suite_agents_register(void)
 	    !CU_add_test(s, "GET, PATCH (merge patch), DELETE /agents/{id}", test_get_patch_delete) ||
 	    !CU_add_test(s, "pause and resume", test_pause_resume) ||
 	    !CU_add_test(s, "another account's agent is 404", test_cross_account) ||
-	    !CU_add_test(s, "audit rows for every write", test_audit_trail))
+	    !CU_add_test(s, "audit rows for every write", test_audit_trail) ||
+	    !CU_add_test(s, "agent quota: 422 limit_exceeded", test_quota))
 		return -1;
 	return 0;
 }

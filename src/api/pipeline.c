@@ -146,9 +146,19 @@ int pipeline_query(request *r)
 			char *value = eq ? url_decode(r->a, eq + 1, n - nl - 1) : arena_strdup(r->a, "");
 			if (!name || !value)
 				return req_fail(r, ERR_QUERY_INVALID, "the query string has a malformed percent-escape");
+			/* Names and values may be echoed in the (JSON) error body: text only. */
+			if (util_utf8_length(name, strlen(name)) < 0 || util_utf8_length(value, strlen(value)) < 0)
+				return req_fail(r, ERR_QUERY_INVALID, "the query string is not valid UTF-8");
 			if (!query_allowed(r->route, name)) {
+				/* At most 64 bytes of the name, cut on a character boundary. */
+				size_t shown = strlen(name);
+				if (shown > 64) {
+					shown = 64;
+					while (shown > 0 && ((unsigned char)name[shown] & 0xC0) == 0x80)
+						shown--;
+				}
 				char msg[160];
-				snprintf(msg, sizeof msg, "unknown query parameter '%.64s'", name);
+				snprintf(msg, sizeof msg, "unknown query parameter '%.*s'", (int)shown, name);
 				return req_fail_param(r, ERR_QUERY_UNKNOWN, strlen(name) <= 64 ? name : NULL, msg);
 			}
 			if (req_query(r, name))

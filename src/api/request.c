@@ -124,6 +124,11 @@ static void render_error(request *r)
 	json_t *e = json_pack("{s:s, s:s, s:s, s:o, s:s?}", "type", info->type, "code", info->code, "message",
 			      r->err_message ? r->err_message : info->code, "param",
 			      r->err_param ? json_string(r->err_param) : json_null(), "request_id", r->request_id);
+	/* A message or param that is not valid UTF-8 (text echoed from the request) must not cost the
+	 * client its error body: fall back to the code alone. */
+	if (!e)
+		e = json_pack("{s:s, s:s, s:s, s:n, s:s?}", "type", info->type, "code", info->code, "message",
+			      info->code, "param", "request_id", r->request_id);
 	r->status = info->status;
 	req_respond(r, info->status, json_pack("{s:o}", "error", e));
 }

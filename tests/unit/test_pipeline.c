@@ -337,6 +337,9 @@ static void tp_query_unknown_and_escapes(void)
 	tp_expect_query_error("/api/v1/agents?LIMIT=5", ERR_QUERY_UNKNOWN, "LIMIT");
 	tp_expect_query_error("/api/v1/agents?limit =5", ERR_QUERY_UNKNOWN, "limit ");
 	tp_expect_query_error("/api/v1/agents?=5", ERR_QUERY_UNKNOWN, NULL);
+	/* Echoed names must be text: invalid UTF-8 is refused as such (found by fuzz_query). */
+	tp_expect_query_error("/api/v1/agents?%ff%fe=1", ERR_QUERY_INVALID, NULL);
+	tp_expect_query_error("/api/v1/agents?limit=%c3", ERR_QUERY_INVALID, NULL);
 	/* limit and cursor belong to list routes only. */
 	tp_expect_query_error("/api/v1/agents/agt_x?limit=5", ERR_QUERY_UNKNOWN, "limit");
 	tp_expect_query_error("/healthz?cursor=x", ERR_QUERY_UNKNOWN, "cursor");

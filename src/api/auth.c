@@ -5,10 +5,12 @@
 #include "ratelimit.h"
 #include "scope.h"
 #include "store_apikey.h"
+#include "usage.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define REALM "Bearer realm=\"agentplatform\""
 
@@ -60,10 +62,12 @@ int auth_authenticate(request *r, long long *rate_limit)
 	return 0;
 }
 
-int auth_rate_limit_bucket(request *r, const char *bucket, long long limit, const char *refused)
+/* USAGE_HASH (NULL: not counted): the live usage hash the request is counted in, under the caller's key id. */
+static int rate_limit(request *r, const char *bucket, long long limit, const char *refused, const char *usage_hash)
 {
 	ratelimit_result rl;
-	if (ratelimit_check(&r->app->rl, r->app->kv, bucket, limit, &rl) != 0) {
+	if (ratelimit_check_counted(&r->app->rl, r->app->kv, bucket, limit, usage_hash, usage_hash ? USAGE_LIVE_SET : NULL,
+				    usage_hash ? r->key_id : NULL, &rl) != 0) {
 		if (r->app->cfg->rate_limit_redis_down == RL_DOWN_CLOSED)
 			return req_fail(r, ERR_DEPENDENCY_UNAVAILABLE,
 					"rate limiting is unavailable; retry shortly");
@@ -86,9 +90,18 @@ int auth_rate_limit_bucket(request *r, const char *bucket, long long limit, cons
 	return 0;
 }
 
-int auth_rate_limit(request *r, long long rate_limit)
+int auth_rate_limit_bucket(request *r, const char *bucket, long long limit, const char *refused)
 {
-	return auth_rate_limit_bucket(r, r->key_id, rate_limit, "rate limit exceeded for this API key; see Retry-After");
+	return rate_limit(r, bucket, limit, refused, NULL);
+}
+
+int auth_rate_limit(request *r, long long limit)
+{
+	/* Every authenticated request counts as API usage (also when refused here or later), in the same script
+	 * call as its rate limit: no MariaDB write and no Redis round trip of its own. Redis down: not counted. */
+	char usage_hash[USAGE_KEY_MAX];
+	usage_live_key(r->account_id, (int64_t)time(NULL), usage_hash);
+	return rate_limit(r, r->key_id, limit, "rate limit exceeded for this API key; see Retry-After", usage_hash);
 }
 
 int auth_require_scope(request *r, int scope)

@@ -9,7 +9,8 @@
  * Returns 0, or -1 with a 401 (and WWW-Authenticate), 503 or 500 recorded. */
 int auth_authenticate(request *r, long long *rate_limit);
 
-/* Counts R against its key's limit and sets the X-RateLimit-* headers. Returns 0, or -1 with 429
+/* Counts R against its key's limit and sets the X-RateLimit-* headers; in the same Redis call, counts R as
+ * API usage of its account and key for today (UTC; see usage.h). Returns 0, or -1 with 429
  * (Retry-After) recorded; with Redis down, follows rate_limit_redis_down (open: allow, no headers;
  * closed: 503). */
 int auth_rate_limit(request *r, long long rate_limit);

@@ -21,6 +21,9 @@ int v1_agents_pause(request *r);
 int v1_agents_resume(request *r);
 int v1_agents_rotate_hook(request *r);
 
+/* v1_audit_logs.c */
+int v1_audit_logs_list(request *r);
+
 /* v1_signals.c */
 int v1_signals_create(request *r);
 
@@ -29,6 +32,9 @@ int v1_runs_list(request *r);
 int v1_runs_get(request *r);
 int v1_messages_list_agent(request *r);
 int v1_messages_list_run(request *r);
+
+/* v1_usage.c */
+int v1_usage_get(request *r);
 
 /* hooks.c */
 int hooks_receive(request *r);

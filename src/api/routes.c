@@ -8,7 +8,14 @@
 #define NOIDS {NULL}
 
 static const char *const RUN_QUERY[] = {"status", NULL};
+static const char *const USAGE_QUERY[] = {"from", "to", NULL};
+static const char *const AUDIT_QUERY[] = {"action", "target_type", "target_id", "actor", "since", "until", NULL};
 
+/* Every write (any method but GET) is ROUTE_AUDITED: it records an audit_logs row in its own transaction,
+ * and a unit test (tests/unit/test_audit.c) and an e2e suite (tests/e2e/test_audit.c) hold each one to it.
+ * The only exceptions are the data-plane writes, signals (sendSignal) and inbound webhooks
+ * (receiveInboundWebhook): they are events, not changes to the account, and each is recorded as a row of
+ * the signals table (and the run it starts) instead. */
 const route ROUTES[] = {
 	{"GET", "/healthz", NOIDS, SCOPE_NONE, ROUTE_PUBLIC, NULL, NULL, health_live, "getHealth"},
 	{"GET", "/readyz", NOIDS, SCOPE_NONE, ROUTE_PUBLIC, NULL, NULL, health_ready, "getReadiness"},
@@ -38,6 +45,11 @@ const route ROUTES[] = {
 	 v1_messages_list_agent, "listAgentMessages"},
 	{"GET", "/api/v1/runs/{run_id}/messages", {"run_"}, SCOPE_AGENTS_READ, ROUTE_LIST, NULL, "msg_",
 	 v1_messages_list_run, "listRunMessages"},
+
+	{"GET", "/api/v1/audit-logs", NOIDS, SCOPE_AUDIT_LOGS_READ, ROUTE_LIST, AUDIT_QUERY, "aud_", v1_audit_logs_list,
+	 "listAuditLogs"},
+
+	{"GET", "/api/v1/usage", NOIDS, SCOPE_USAGE_READ, 0, USAGE_QUERY, NULL, v1_usage_get, "getUsage"},
 
 	{"POST", "/hooks/{token}", {NULL}, SCOPE_NONE, ROUTE_PUBLIC | ROUTE_HOOK_BODY, NULL, NULL, hooks_receive,
 	 "receiveInboundWebhook"},

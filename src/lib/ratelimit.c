@@ -8,8 +8,14 @@
 
 /* GCRA with burst = limit: the theoretical arrival time (TAT, microseconds) advances by period/limit per
  * request; a request is allowed while TAT - period <= now. No 2N burst at any window edge. Returns
- * {allowed, remaining, reset_epoch_s, retry_after_s}. */
+ * {allowed, remaining, reset_epoch_s, retry_after_s}.
+ * With KEYS[2] (a usage hash, see usage.h) and KEYS[3] (the set of live usage hashes), the request is also
+ * counted there under field ARGV[3], allowed or not: usage counting costs no round trip of its own. */
 const char RATELIMIT_SCRIPT[] =
+	"if KEYS[2] then\n"
+	"  redis.call('HINCRBY', KEYS[2], ARGV[3], 1)\n"
+	"  redis.call('SADD', KEYS[3], KEYS[2])\n"
+	"end\n"
 	"local limit = tonumber(ARGV[1])\n"
 	"local period = tonumber(ARGV[2]) * 1000000\n"
 	"local interval = period / limit\n"
@@ -38,6 +44,12 @@ void ratelimit_init(ratelimit *rl)
 
 int ratelimit_check(const ratelimit *rl, kv *k, const char *key_id, long long limit, ratelimit_result *out)
 {
+	return ratelimit_check_counted(rl, k, key_id, limit, NULL, NULL, NULL, out);
+}
+
+int ratelimit_check_counted(const ratelimit *rl, kv *k, const char *key_id, long long limit, const char *usage_hash,
+			    const char *usage_set, const char *usage_field, ratelimit_result *out)
+{
 	if (limit < 1) { /* a zero limit refuses everything; never let the script divide by it */
 		*out = (ratelimit_result){.allowed = 0, .limit = 0, .remaining = 0, .retry_after = RATELIMIT_PERIOD_SECONDS};
 		out->reset = (long long)time(NULL) + RATELIMIT_PERIOD_SECONDS;
@@ -47,10 +59,11 @@ int ratelimit_check(const ratelimit *rl, kv *k, const char *key_id, long long li
 	snprintf(key, sizeof key, "rl:{%s}", key_id);
 	snprintf(lim, sizeof lim, "%lld", limit);
 	snprintf(period, sizeof period, "%d", RATELIMIT_PERIOD_SECONDS);
-	const char *keys[] = {key};
-	const char *args[] = {lim, period};
+	const char *keys[] = {key, usage_hash, usage_set};
+	const char *args[] = {lim, period, usage_field};
+	int counted = usage_hash && usage_set && usage_field;
 	long long v[4];
-	if (kv_eval_ints(k, RATELIMIT_SCRIPT, rl->sha, 1, keys, 2, args, v, 4) != 4)
+	if (kv_eval_ints(k, RATELIMIT_SCRIPT, rl->sha, counted ? 3 : 1, keys, counted ? 3 : 2, args, v, 4) != 4)
 		return -1;
 	out->allowed = v[0] == 1;
 	out->limit = limit;

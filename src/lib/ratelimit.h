@@ -26,4 +26,10 @@ void ratelimit_init(ratelimit *rl);
  * processes and hosts). Returns 0 with OUT filled, or -1 if Redis is unreachable. */
 int ratelimit_check(const ratelimit *rl, kv *k, const char *key_id, long long limit, ratelimit_result *out);
 
+/* The same, also counting the request (allowed or refused) in field USAGE_FIELD of hash USAGE_HASH and adding
+ * USAGE_HASH to the set USAGE_SET, in the same script call (see usage.h). A LIMIT below 1 refuses without
+ * calling Redis, so nothing is counted then. Returns 0, or -1 if Redis is unreachable (nothing counted). */
+int ratelimit_check_counted(const ratelimit *rl, kv *k, const char *key_id, long long limit, const char *usage_hash,
+			    const char *usage_set, const char *usage_field, ratelimit_result *out);
+
 #endif

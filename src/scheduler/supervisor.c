@@ -10,6 +10,7 @@
 #include "runner.h"
 #include "store_run.h"
 #include "sweep.h"
+#include "usageflush.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -45,7 +46,7 @@ typedef struct supervisor {
 	arena *a;
 	char host[41];
 	int ttl_s;          /* lifetime of a worker's liveness key */
-	int tick_failing, sweep_failing;
+	int tick_failing, sweep_failing, flush_failing;
 } supervisor;
 
 /* This machine's name, reduced to what the ascii worker column and Redis keys take well. */
@@ -192,6 +193,16 @@ static void sweep(supervisor *s)
 	s->sweep_failing = rc != 0;
 }
 
+static void flush_usage(supervisor *s)
+{
+	int rc = usageflush_run(s->d, s->k, s->a);
+	if (rc != 0 && !s->flush_failing)
+		log_warn("usage flush failed (MariaDB or Redis unavailable?); retrying every %d s", s->cfg->usage_flush_seconds);
+	else if (rc == 0 && s->flush_failing)
+		log_info("usage flush works again");
+	s->flush_failing = rc != 0;
+}
+
 static void nap_ms(int64_t ms)
 {
 	if (ms < 10)
@@ -255,12 +266,12 @@ int supervisor_run(const settings *cfg, volatile sig_atomic_t *stop)
 	int64_t hb_ms = (int64_t)cfg->heartbeat_timeout_seconds * 1000 / 3;
 	if (hb_ms < 200)
 		hb_ms = 200;
-	log_info("scheduler started: %d run workers, cron tick %d s, sweep %d s, heartbeat %lld ms", s.n,
-		 cfg->cron_tick_seconds, cfg->sweep_interval_seconds, (long long)hb_ms);
+	log_info("scheduler started: %d run workers, cron tick %d s, sweep %d s, usage flush %d s, heartbeat %lld ms", s.n,
+		 cfg->cron_tick_seconds, cfg->sweep_interval_seconds, cfg->usage_flush_seconds, (long long)hb_ms);
 
 	for (int i = 0; i < s.n; i++)
 		spawn(&s, i);
-	int64_t now = runner_now_ms(), next_hb = now, next_tick = now, next_sweep = now;
+	int64_t now = runner_now_ms(), next_hb = now, next_tick = now, next_sweep = now, next_flush = now;
 	while (!*stop) {
 		arena_reset(s.a);
 		reap(&s);
@@ -286,7 +297,11 @@ int supervisor_run(const settings *cfg, volatile sig_atomic_t *stop)
 			sweep(&s);
 			next_sweep = now + (int64_t)cfg->sweep_interval_seconds * 1000;
 		}
-		wake = min64(wake, min64(next_hb, min64(next_tick, next_sweep)));
+		if (!*stop && now >= next_flush) {
+			flush_usage(&s);
+			next_flush = now + (int64_t)cfg->usage_flush_seconds * 1000;
+		}
+		wake = min64(wake, min64(min64(next_hb, next_flush), min64(next_tick, next_sweep)));
 		if (!*stop)
 			nap_ms(wake - runner_now_ms());
 	}

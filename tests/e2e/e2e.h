@@ -141,7 +141,9 @@ int e2e_parse_long(const char *s, long long *v);
 int suite_platform_register(void);
 int suite_auth_register(void);
 int suite_agents_register(void);
+int suite_audit_register(void);
 int suite_runs_register(void);
 int suite_signals_register(void);
+int suite_usage_register(void);
 
 #endif

@@ -929,9 +929,9 @@ static void test_quota(void)
 	long made = e2e_sql(NULL,
 			    "INSERT INTO agents (id, account_id, name, type, config, created_at, updated_at) "
 			    "WITH RECURSIVE seq (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 999) "
-			    "SELECT CONCAT('agt_000000000', LPAD(n, 16, '0')), ?, CONCAT('quota ', n), 'echo', '{}', "
-			    "UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) FROM seq",
-			    (const char *[]){q.account, NULL});
+			    "SELECT CONCAT('agt_000000000', RIGHT(?, 12), LPAD(n, 4, '0')), ?, CONCAT('quota ', n), 'echo', "
+			    "'{}', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) FROM seq",
+			    (const char *[]){q.account, q.account, NULL});
 	CHECK(made == 999);
 	CHECK(create(&r, q.key, "{\"name\":\"number 1000\",\"type\":\"echo\"}", id) == 201);
 	CHECK(create(&r, q.key, "{\"name\":\"number 1001\",\"type\":\"echo\"}", NULL) == 422);

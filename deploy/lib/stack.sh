@@ -368,12 +368,16 @@ _stack_mariadb_start() {
 }
 
 # Creates the database and the application user (idempotent; sets the password every time).
+# The one database user of a private stack also runs agentplatform-admin, whose `reporting-user create`
+# needs CREATE USER and GRANT OPTION on the database (production keeps those to a separate admin user:
+# README, Operations).
 _stack_mariadb_setup() {
 	local dir=$1 sql
 	sql="CREATE DATABASE IF NOT EXISTS agentplatform CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;
 CREATE USER IF NOT EXISTS 'agentplatform'@'localhost' IDENTIFIED BY '$ST_DB_PASSWORD';
 ALTER USER 'agentplatform'@'localhost' IDENTIFIED BY '$ST_DB_PASSWORD';
-GRANT ALL PRIVILEGES ON agentplatform.* TO 'agentplatform'@'localhost';"
+GRANT ALL PRIVILEGES ON agentplatform.* TO 'agentplatform'@'localhost' WITH GRANT OPTION;
+GRANT CREATE USER ON *.* TO 'agentplatform'@'localhost';"
 	if ! printf '%s\n' "$sql" | mariadb --no-defaults -uroot -S "$dir/run/mysqld.sock" --batch \
 		>>"$dir/log/mariadb-setup.log" 2>&1; then
 		_stack_err "creating the database failed"

@@ -14,9 +14,11 @@ typedef struct admin_ctx {
 	arena *a;
 } admin_ctx;
 
-/* Each returns an admin_exit status. ARGV[0] is the subcommand group ("account", "key"). */
+/* Each returns an admin_exit status. ARGV[0] is the subcommand group ("account", "key", "report", "reporting-user"). */
 int admin_account(admin_ctx *c, int argc, char **argv);
 int admin_key(admin_ctx *c, int argc, char **argv);
+int admin_report(admin_ctx *c, int argc, char **argv);
+int admin_reporting_user(admin_ctx *c, int argc, char **argv);
 
 /* Maps a failed store result to an exit status, printing WHAT and the reason to stderr. */
 int admin_store_failure(int store_result, const char *what);

@@ -1,4 +1,4 @@
-/* main: agentplatform-admin — migrations, accounts and API keys from the command line. */
+/* main: agentplatform-admin — migrations, accounts, API keys and SQL reports from the command line. */
 #include "admin.h"
 #include "log.h"
 #include "migrate.h"
@@ -18,6 +18,10 @@ static const char USAGE[] =
 	"                                create an API key; prints the key once\n"
 	"  key list [--account ID]       list API keys (never the keys themselves)\n"
 	"  key revoke ID                 revoke an API key\n"
+	"  report NAME [--account ID] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format table|csv|json]\n"
+	"                                run a report view (report --help lists them)\n"
+	"  reporting-user create NAME [--host HOST]\n"
+	"                                a MariaDB user that may only read the report views; password on stdin\n"
 	"\n"
 	"The config comes from --config FILE or $AGENTPLATFORM_CONFIG; AGENTPLATFORM_<SETTING> overrides one setting.\n"
 	"Exit status: 0 ok, 1 failure, 2 usage or validation error, 3 database unreachable.\n"
@@ -55,12 +59,14 @@ static int run_migrate(admin_ctx *c, int argc, char **argv)
 {
 	if (argc > 1) {
 		printf("usage: agentplatform-admin migrate\n"
-		       "Applies the numbered files of sql_dir that are not yet recorded in schema_migrations.\n"
+		       "Applies the numbered files of sql_dir that are not yet recorded in schema_migrations,\n"
+		       "then re-creates the report views of sql_dir/reports (CREATE OR REPLACE VIEW).\n"
 		       "Running it again is a no-op.\n");
 		return strcmp(argv[1], "--help") == 0 ? EXIT_OK : EXIT_USAGE;
 	}
 	char err[512];
-	int n = migrate_run(c->db, c->cfg->sql_dir, err, sizeof err);
+	int views = 0;
+	int n = migrate_run(c->db, c->cfg->sql_dir, &views, err, sizeof err);
 	if (n == -2) {
 		fprintf(stderr, "agentplatform-admin: migrate: %s\n", err);
 		return EXIT_DB_DOWN;
@@ -70,6 +76,7 @@ static int run_migrate(admin_ctx *c, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	fprintf(stderr, n == 0 ? "schema is up to date\n" : "applied %d migration(s)\n", n);
+	fprintf(stderr, "report views: %d file(s) of %s/reports applied\n", views, c->cfg->sql_dir);
 	return EXIT_OK;
 }
 
@@ -81,7 +88,8 @@ int main(int argc, char **argv)
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	const char *cmd = argv[1];
-	if (strcmp(cmd, "migrate") != 0 && strcmp(cmd, "account") != 0 && strcmp(cmd, "key") != 0) {
+	if (strcmp(cmd, "migrate") != 0 && strcmp(cmd, "account") != 0 && strcmp(cmd, "key") != 0 &&
+	    strcmp(cmd, "report") != 0 && strcmp(cmd, "reporting-user") != 0) {
 		fprintf(stderr, "agentplatform-admin: unknown command '%s'\n\n%s", cmd, USAGE);
 		return EXIT_USAGE;
 	}
@@ -99,8 +107,12 @@ int main(int argc, char **argv)
 		rc = run_migrate(&c, argc - 1, argv + 1);
 	else if (strcmp(cmd, "account") == 0)
 		rc = admin_account(&c, argc - 1, argv + 1);
-	else
+	else if (strcmp(cmd, "key") == 0)
 		rc = admin_key(&c, argc - 1, argv + 1);
+	else if (strcmp(cmd, "report") == 0)
+		rc = admin_report(&c, argc - 1, argv + 1);
+	else
+		rc = admin_reporting_user(&c, argc - 1, argv + 1);
 	arena_free(c.a);
 	db_free(c.db);
 	settings_free(cfg);

@@ -33,6 +33,12 @@ int v1_runs_get(request *r);
 int v1_messages_list_agent(request *r);
 int v1_messages_list_run(request *r);
 
+/* v1_notifications.c */
+int v1_notifications_list(request *r);
+int v1_notifications_get(request *r);
+int v1_notifications_read(request *r);
+int v1_notifications_read_all(request *r);
+
 /* v1_usage.c */
 int v1_usage_get(request *r);
 

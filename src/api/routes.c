@@ -9,6 +9,7 @@
 
 static const char *const RUN_QUERY[] = {"status", NULL};
 static const char *const USAGE_QUERY[] = {"from", "to", NULL};
+static const char *const NOTIFICATION_QUERY[] = {"unread", "type", NULL};
 static const char *const AUDIT_QUERY[] = {"action", "target_type", "target_id", "actor", "since", "until", NULL};
 
 /* Every write (any method but GET) is ROUTE_AUDITED: it records an audit_logs row in its own transaction,
@@ -48,6 +49,15 @@ const route ROUTES[] = {
 
 	{"GET", "/api/v1/audit-logs", NOIDS, SCOPE_AUDIT_LOGS_READ, ROUTE_LIST, AUDIT_QUERY, "aud_", v1_audit_logs_list,
 	 "listAuditLogs"},
+
+	{"GET", "/api/v1/notifications", NOIDS, SCOPE_NOTIFICATIONS_READ, ROUTE_LIST, NOTIFICATION_QUERY, "ntf_",
+	 v1_notifications_list, "listNotifications"},
+	{"POST", "/api/v1/notifications/read-all", NOIDS, SCOPE_NOTIFICATIONS_WRITE, ROUTE_BODY_OPTIONAL | ROUTE_AUDITED,
+	 NULL, NULL, v1_notifications_read_all, "markAllNotificationsRead"},
+	{"GET", "/api/v1/notifications/{id}", {"ntf_"}, SCOPE_NOTIFICATIONS_READ, 0, NULL, NULL, v1_notifications_get,
+	 "getNotification"},
+	{"POST", "/api/v1/notifications/{id}/read", {"ntf_"}, SCOPE_NOTIFICATIONS_WRITE,
+	 ROUTE_BODY_OPTIONAL | ROUTE_AUDITED, NULL, NULL, v1_notifications_read, "markNotificationRead"},
 
 	{"GET", "/api/v1/usage", NOIDS, SCOPE_USAGE_READ, 0, USAGE_QUERY, NULL, v1_usage_get, "getUsage"},
 

@@ -23,6 +23,13 @@ void crypto_sha256(const void *data, size_t n, unsigned char out[CRYPTO_SHA256_L
 		abort();
 }
 
+void crypto_sha1(const void *data, size_t n, unsigned char out[CRYPTO_SHA1_LEN])
+{
+	unsigned int len = 0;
+	if (EVP_Digest(data, n, out, &len, EVP_sha1(), NULL) != 1)
+		abort();
+}
+
 void crypto_random_base62(char *out, size_t n)
 {
 	size_t i = 0;

@@ -10,6 +10,9 @@
 /* Fills BUF with N bytes from the kernel CSPRNG; aborts if it cannot (no safe fallback exists). */
 void crypto_random(void *buf, size_t n);
 void crypto_sha256(const void *data, size_t n, unsigned char out[CRYPTO_SHA256_LEN]);
+/* SHA-1, only where a protocol demands it (MariaDB's mysql_native_password hash); never for new designs. */
+#define CRYPTO_SHA1_LEN 20
+void crypto_sha1(const void *data, size_t n, unsigned char out[CRYPTO_SHA1_LEN]);
 
 /* N uniformly random base62 characters ([0-9A-Za-z], no modulo bias) into OUT, NUL-terminated. */
 void crypto_random_base62(char *out, size_t n);

@@ -1,4 +1,5 @@
-/* migrate: schema migrations from sql/NNN_name.sql files, recorded in schema_migrations. */
+/* migrate: schema migrations from sql/NNN_name.sql files, recorded in schema_migrations, and the report views
+ * of sql/reports/. */
 #include "migrate.h"
 #include "store.h"
 
@@ -21,6 +22,18 @@ static int is_migration_name(const char *n)
 		if (n[i] < '0' || n[i] > '9')
 			return 0;
 	for (size_t i = 4; i < len - 4; i++)
+		if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= '0' && n[i] <= '9') || n[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* Report view files of sql_dir/reports: words.sql (lowercase words), each CREATE OR REPLACE VIEW only. */
+static int is_report_name(const char *n)
+{
+	size_t len = strlen(n);
+	if (len < 5 || len > 100 || strcmp(n + len - 4, ".sql") != 0)
+		return 0;
+	for (size_t i = 0; i < len - 4; i++)
 		if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= '0' && n[i] <= '9') || n[i] == '_'))
 			return 0;
 	return 1;
@@ -80,12 +93,72 @@ static int query_fixed(MYSQL *m, const char *sql)
 	return 0;
 }
 
+/* Lists the names in DIR that ACCEPT takes, sorted, into NAMES (each malloc'd). Returns the count, or -1 with
+ * errno set when DIR cannot be opened. */
+static int list_sorted(const char *dir_path, int (*accept)(const char *), char **names)
+{
+	DIR *dir = opendir(dir_path);
+	if (!dir)
+		return -1;
+	int count = 0;
+	struct dirent *de;
+	while ((de = readdir(dir)) && count < MAX_FILES)
+		if (accept(de->d_name)) {
+			names[count] = strdup(de->d_name);
+			if (!names[count])
+				abort();
+			count++;
+		}
+	closedir(dir);
+	qsort(names, (size_t)count, sizeof *names, cmp_names);
+	return count;
+}
+
+/* Runs every file of sql_dir/reports (a missing folder has none). They only CREATE OR REPLACE views, so
+ * running them on every migrate is idempotent and keeps the views equal to the release's text: one copy of
+ * each view's SQL, no numbered duplicate. */
+static int apply_reports(MYSQL *m, const char *sql_dir, int *views, char *err, size_t errlen)
+{
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s/reports", sql_dir);
+	char *names[MAX_FILES];
+	int count = list_sorted(dir, is_report_name, names);
+	if (count < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	int rc = 0;
+	for (int i = 0; i < count; i++) {
+		if (rc == 0) {
+			char path[4200];
+			size_t len = 0;
+			snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+			char *sql = read_file(path, &len);
+			if (!sql) {
+				snprintf(err, errlen, "%s: cannot read (or larger than 4 MiB)", path);
+				rc = -1;
+			} else if (run_script(m, sql, len) != 0) {
+				snprintf(err, errlen, "reports/%s failed: %s", names[i], mysql_error(m));
+				rc = -1;
+			} else {
+				(*views)++;
+			}
+			free(sql);
+		}
+		free(names[i]);
+	}
+	return rc;
+}
+
 static const char SQL_APPLIED[] = "SELECT version FROM schema_migrations WHERE version = ?";
 static const char SQL_RECORD[] =
 	"INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, UTC_TIMESTAMP(3))";
 
-int migrate_run(db *d, const char *sql_dir, char *err, size_t errlen)
+int migrate_run(db *d, const char *sql_dir, int *views, char *err, size_t errlen)
 {
+	*views = 0;
 	MYSQL *m = store_connection(d);
 	if (!m) {
 		snprintf(err, errlen, "MariaDB is unreachable");
@@ -105,19 +178,12 @@ int migrate_run(db *d, const char *sql_dir, char *err, size_t errlen)
 		return -1;
 	}
 
-	DIR *dir = opendir(sql_dir);
-	if (!dir) {
+	char *names[MAX_FILES];
+	int count = list_sorted(sql_dir, is_migration_name, names);
+	if (count < 0) {
 		snprintf(err, errlen, "sql_dir %s: %s", sql_dir, strerror(errno));
 		return -1;
 	}
-	char *names[MAX_FILES];
-	int count = 0;
-	struct dirent *de;
-	while ((de = readdir(dir)) && count < MAX_FILES)
-		if (is_migration_name(de->d_name))
-			names[count++] = strdup(de->d_name);
-	closedir(dir);
-	qsort(names, (size_t)count, sizeof *names, cmp_names);
 
 	arena *a = arena_new();
 	int applied = 0, rc = 0;
@@ -164,6 +230,15 @@ int migrate_run(db *d, const char *sql_dir, char *err, size_t errlen)
 	arena_free(a);
 	for (int i = 0; i < count; i++)
 		free(names[i]);
+	if (rc == 0) {
+		MYSQL *now = store_connection(d);
+		if (!now) {
+			snprintf(err, errlen, "MariaDB is unreachable");
+			rc = -2;
+		} else if (apply_reports(now, sql_dir, views, err, errlen) != 0) {
+			rc = -1;
+		}
+	}
 	if (store_connection(d))
 		query_fixed(store_connection(d), "SELECT RELEASE_LOCK('agentplatform_migrate')");
 	return rc == 0 ? applied : rc;

@@ -53,6 +53,7 @@ static const struct setting_spec SPECS[] = {
 	{"sweep_interval_seconds", K_INT, S(sweep_interval_seconds), 0, 1, 3600},
 	{"sweep_requeue_after_seconds", K_INT, S(sweep_requeue_after_seconds), 0, 1, 86400},
 	{"usage_flush_seconds", K_INT, S(usage_flush_seconds), 0, 1, 3600},
+	{"key_expiry_check_seconds", K_INT, S(key_expiry_check_seconds), 0, 1, 86400},
 	{"heartbeat_timeout_seconds", K_INT, S(heartbeat_timeout_seconds), 0, 2, 86400},
 	{"run_max_attempts", K_INT, S(run_max_attempts), 0, 1, 100},
 	{"run_timeout_seconds", K_INT, S(run_timeout_seconds), 0, 1, 3600},
@@ -275,6 +276,7 @@ settings *settings_new(const char *path, char *err, size_t errlen)
 	s->sweep_interval_seconds = 30;
 	s->sweep_requeue_after_seconds = 60;
 	s->usage_flush_seconds = 60;
+	s->key_expiry_check_seconds = 3600;
 	s->heartbeat_timeout_seconds = 300;
 	s->run_max_attempts = 3;
 	s->run_timeout_seconds = 60;

@@ -36,6 +36,7 @@ typedef struct settings {
 	int sweep_interval_seconds;    /* sweep_interval_seconds, default 30 */
 	int sweep_requeue_after_seconds; /* sweep_requeue_after_seconds: a queued run this old is pushed again, default 60 */
 	int usage_flush_seconds;       /* usage_flush_seconds: API request counts go from Redis to MariaDB, default 60 */
+	int key_expiry_check_seconds;  /* key_expiry_check_seconds: API keys expiring within 7 days are notified, default 3600 */
 	int heartbeat_timeout_seconds; /* heartbeat_timeout_seconds: a running run silent this long is re-queued, default 300 */
 	int run_max_attempts;          /* run_max_attempts, default 3 */
 	int run_timeout_seconds;       /* run_timeout_seconds: bound on one run's outbound work, default 60 */

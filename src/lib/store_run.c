@@ -2,6 +2,7 @@
 #include "store_run.h"
 #include "ids.h"
 #include "store.h"
+#include "store_notification.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,11 @@ static const char SQL_FINISH[] =
 	"g.active_runs = IF(g.active_runs > 0, g.active_runs - 1, 0), g.last_outcome = ?, "
 	"g.last_run_at = UTC_TIMESTAMP(3) "
 	"WHERE r.id = ? AND r.status = 'running' AND r.worker = ?";
+/* Whether the failure about to be recorded puts the agent into error (its previous outcome was not a failure
+ * and it is not paused); locks the run and its agent until the outcome is written. */
+static const char SQL_INTO_ERROR[] =
+	"SELECT g.last_outcome <> 'failed' AND g.paused = 0 FROM runs r JOIN agents g ON g.id = r.agent_id "
+	"WHERE r.id = ? AND r.status = 'running' AND r.worker = ? FOR UPDATE";
 static const char SQL_HEARTBEAT[] =
 	"UPDATE runs SET heartbeat_at = UTC_TIMESTAMP(3) WHERE id = ? AND status = 'running' AND worker = ?";
 static const char SQL_STALE_QUEUED[] =
@@ -61,7 +67,8 @@ static const char SQL_STALE_QUEUED[] =
 	"AND r.queued_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND AND g.paused = 0 AND g.deleted_at IS NULL "
 	"ORDER BY r.queued_at LIMIT ?";
 static const char SQL_DEAD[] =
-	"SELECT r.id, r.attempt, g.deleted_at IS NOT NULL FROM runs r JOIN agents g ON g.id = r.agent_id "
+	"SELECT r.id, r.attempt, g.deleted_at IS NOT NULL, g.last_outcome <> 'failed' AND g.paused = 0 "
+	"FROM runs r JOIN agents g ON g.id = r.agent_id "
 	"WHERE r.status = 'running' AND r.heartbeat_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND "
 	"ORDER BY r.heartbeat_at LIMIT 100 FOR UPDATE";
 static const char SQL_REQUEUE[] =
@@ -293,6 +300,18 @@ enum store_result store_run_finish(db *d, arena *a, const char *id, const char *
 {
 	store_params p = {0};
 	store_rows r;
+	int failed = strcmp(status, "failed") == 0, into_error = 0;
+	if (failed) {
+		store_params q = {0};
+		store_param_str(&q, id);
+		store_param_str(&q, worker);
+		enum store_result res = store_exec(d, SQL_INTO_ERROR, &q, a, &r);
+		if (res != STORE_OK)
+			return res;
+		if (r.nrows != 1)
+			return STORE_NOT_FOUND;
+		into_error = r.cell[0][0] && strcmp(r.cell[0][0], "1") == 0;
+	}
 	store_param_str(&p, status);
 	store_param_str(&p, output);
 	store_param_str(&p, error_message);
@@ -302,6 +321,8 @@ enum store_result store_run_finish(db *d, arena *a, const char *id, const char *
 	enum store_result res = store_exec(d, SQL_FINISH, &p, a, &r);
 	if (res == STORE_OK && r.affected == 0)
 		return STORE_NOT_FOUND;
+	if (res == STORE_OK && failed)
+		res = store_notification_run_failed(d, a, id, into_error);
 	return res;
 }
 
@@ -341,6 +362,9 @@ enum store_result store_run_requeue_dead(db *d, arena *a, int timeout_s, int max
 		int requeue = !deleted && strtol(r.cell[i][1], NULL, 10) < max_attempts;
 		store_param_str(&q, r.cell[i][0]);
 		res = store_exec(d, deleted ? SQL_CANCEL_DEAD : requeue ? SQL_REQUEUE : SQL_FAIL_DEAD, &q, a, NULL);
+		if (res == STORE_OK && !deleted && !requeue)
+			res = store_notification_run_failed(d, a, r.cell[i][0],
+							    r.cell[i][3] && strcmp(r.cell[i][3], "1") == 0);
 		if (requeue)
 			(*ids)[(*n)++] = r.cell[i][0];
 	}

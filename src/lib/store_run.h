@@ -61,7 +61,9 @@ enum store_result store_run_queued_ids(db *d, arena *a, const char *agent_id, ch
 enum store_result store_run_claim(db *d, arena *a, const char *id, const char *worker, run_row *out, char **type,
 				  char **config);
 /* Records the outcome of a running run (succeeded | failed), its output (JSON or NULL) and error, and the
- * agent's last outcome; releases the agent's active run. Only from WORKER's running state. */
+ * agent's last outcome; releases the agent's active run. Only from WORKER's running state. A failure also
+ * creates its run.failed notification, and agent.error when it puts the agent into error: call it inside a
+ * transaction so they commit with the outcome. */
 enum store_result store_run_finish(db *d, arena *a, const char *id, const char *worker, const char *status,
 				   const char *output, const char *error_message);
 enum store_result store_run_heartbeat(db *d, arena *a, const char *id, const char *worker);
@@ -70,7 +72,8 @@ enum store_result store_run_heartbeat(db *d, arena *a, const char *id, const cha
  * again: Redis may have lost them). */
 enum store_result store_run_stale_queued(db *d, arena *a, int older_than_s, int limit, char ***ids, int *n);
 /* Running runs whose heartbeat is older than TIMEOUT_S: back to queued (their ids in IDS) while attempt <
- * MAX_ATTEMPTS, else failed with a clear error; cancelled if their agent was deleted meanwhile. */
+ * MAX_ATTEMPTS, else failed with a clear error (and its notifications, as store_run_finish); cancelled if
+ * their agent was deleted meanwhile. One transaction. */
 enum store_result store_run_requeue_dead(db *d, arena *a, int timeout_s, int max_attempts, char ***ids, int *n);
 
 /* Cron: inside a transaction, locks up to LIMIT live, unpaused agents whose next_run_at has passed

@@ -1,9 +1,11 @@
-/* supervisor: forks and restarts run workers, heartbeats their runs, runs the cron tick and the sweep. */
+/* supervisor: forks and restarts run workers, heartbeats their runs, runs the cron tick, the sweep, the usage
+ * flush and the API key expiry check. */
 #include "supervisor.h"
 #include "arena.h"
 #include "crontick.h"
 #include "crypto.h"
 #include "db.h"
+#include "keyexpiry.h"
 #include "kv.h"
 #include "log.h"
 #include "queue.h"
@@ -46,7 +48,7 @@ typedef struct supervisor {
 	arena *a;
 	char host[41];
 	int ttl_s;          /* lifetime of a worker's liveness key */
-	int tick_failing, sweep_failing, flush_failing;
+	int tick_failing, sweep_failing, flush_failing, expiry_failing;
 } supervisor;
 
 /* This machine's name, reduced to what the ascii worker column and Redis keys take well. */
@@ -203,6 +205,17 @@ static void flush_usage(supervisor *s)
 	s->flush_failing = rc != 0;
 }
 
+static void check_key_expiry(supervisor *s)
+{
+	int rc = keyexpiry_run(s->d, s->a);
+	if (rc < 0 && !s->expiry_failing)
+		log_warn("API key expiry check failed (MariaDB unavailable?); retrying every %d s",
+			 s->cfg->key_expiry_check_seconds);
+	else if (rc >= 0 && s->expiry_failing)
+		log_info("API key expiry check works again");
+	s->expiry_failing = rc < 0;
+}
+
 static void nap_ms(int64_t ms)
 {
 	if (ms < 10)
@@ -271,7 +284,8 @@ int supervisor_run(const settings *cfg, volatile sig_atomic_t *stop)
 
 	for (int i = 0; i < s.n; i++)
 		spawn(&s, i);
-	int64_t now = runner_now_ms(), next_hb = now, next_tick = now, next_sweep = now, next_flush = now;
+	int64_t now = runner_now_ms(), next_hb = now, next_tick = now, next_sweep = now, next_flush = now,
+		next_expiry = now;
 	while (!*stop) {
 		arena_reset(s.a);
 		reap(&s);
@@ -301,7 +315,12 @@ int supervisor_run(const settings *cfg, volatile sig_atomic_t *stop)
 			flush_usage(&s);
 			next_flush = now + (int64_t)cfg->usage_flush_seconds * 1000;
 		}
+		if (!*stop && now >= next_expiry) {
+			check_key_expiry(&s);
+			next_expiry = now + (int64_t)cfg->key_expiry_check_seconds * 1000;
+		}
 		wake = min64(wake, min64(min64(next_hb, next_flush), min64(next_tick, next_sweep)));
+		wake = min64(wake, next_expiry);
 		if (!*stop)
 			nap_ms(wake - runner_now_ms());
 	}

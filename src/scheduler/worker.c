@@ -7,6 +7,7 @@
 #include "log.h"
 #include "queue.h"
 #include "runner.h"
+#include "store_notification.h"
 #include "store_run.h"
 #include "util.h"
 
@@ -123,9 +124,20 @@ static const char *execute(worker *w, runner_ctx *ctx, const run_row *run, const
 	return rc == 0 ? "succeeded" : "failed";
 }
 
-/* Stores CTX's messages and the outcome in one transaction, so a run re-executed after a lost worker never
- * shows the messages of an attempt whose outcome was not recorded. */
-static enum store_result record(worker *w, const run_row *run, runner_ctx *ctx, const char *status)
+/* The text of the weather alert a succeeded weather_check run raised (its output's alert.message), or NULL. */
+static const char *weather_alert(const runner_ctx *ctx, const char *type, const char *status)
+{
+	if (strcmp(status, "succeeded") != 0 || !type || strcmp(type, "weather_check") != 0)
+		return NULL;
+	const json_t *alert = json_object_get(ctx->output, "alert");
+	return json_string_value(json_object_get(alert, "message"));
+}
+
+/* Stores CTX's messages, the outcome and the notifications it causes (ALERT: a weather alert's text, or
+ * NULL) in one transaction, so a run re-executed after a lost worker never shows the messages of an attempt
+ * whose outcome was not recorded. */
+static enum store_result record(worker *w, const run_row *run, runner_ctx *ctx, const char *status,
+				const char *alert)
 {
 	char *out = ctx->output ? json_dumps(ctx->output, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) : NULL;
 	enum store_result res = db_begin(w->d);
@@ -141,6 +153,8 @@ static enum store_result record(worker *w, const run_row *run, runner_ctx *ctx, 
 	if (res == STORE_OK)
 		res = store_run_finish(w->d, w->a, run->id, w->id, status, out,
 				       strcmp(status, "succeeded") == 0 ? NULL : ctx->error);
+	if (res == STORE_OK && alert)
+		res = store_notification_weather_alert(w->d, w->a, run->id, alert);
 	if (res == STORE_OK)
 		res = db_commit(w->d);
 	if (res != STORE_OK)
@@ -153,14 +167,14 @@ static enum store_result record(worker *w, const run_row *run, runner_ctx *ctx, 
  * over, or for shutdown_grace_seconds once the worker is told to stop) and a few times after a refusal (a
  * deadlock with a sweep, a lock wait timeout). */
 static enum store_result record_retrying(worker *w, const run_row *run, runner_ctx *ctx, const char *status,
-					 int64_t t0)
+					 const char *alert, int64_t t0)
 {
 	int64_t give_up = t0 + ((int64_t)w->cfg->run_timeout_seconds + WORKER_SLACK_SECONDS) * 1000;
 	int64_t stop_limit = runner_now_ms() + (int64_t)w->cfg->shutdown_grace_seconds * 1000;
 	long backoff = 0;
 	enum store_result res;
 	for (int refused = 0;; refused++) {
-		res = record(w, run, ctx, status);
+		res = record(w, run, ctx, status, alert);
 		int64_t now = runner_now_ms();
 		if (res == STORE_UNAVAILABLE && now < give_up && !(stopping(w) && now >= stop_limit)) {
 			backoff = next_backoff(backoff);
@@ -192,14 +206,14 @@ static int handle(worker *w, const char *id)
 			int64_t t0 = runner_now_ms();
 			runner_ctx ctx;
 			const char *status = execute(w, &ctx, &run, type, config);
-			res = record_retrying(w, &run, &ctx, status, t0);
+			res = record_retrying(w, &run, &ctx, status, weather_alert(&ctx, type, status), t0);
 			if (res == STORE_ERROR) {
 				/* Refused (a bug, or a value the table will not take): record a plain failure instead. */
 				runner_ctx plain;
 				runner_init(&plain, w->a, w->cfg, &run, NULL, NULL);
 				runner_fail(&plain, "the run's result could not be stored");
 				status = "failed";
-				res = record_retrying(w, &run, &plain, status, t0);
+				res = record_retrying(w, &run, &plain, status, NULL, t0);
 			}
 			if (res == STORE_OK)
 				log_info("run %s agent %s %s in %lld ms (attempt %d)", id, run.agent_id, status,

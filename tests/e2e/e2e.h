@@ -145,5 +145,7 @@ int suite_audit_register(void);
 int suite_runs_register(void);
 int suite_signals_register(void);
 int suite_usage_register(void);
+int suite_notifications_register(void);
+int suite_reports_register(void);
 
 #endif

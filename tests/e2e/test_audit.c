@@ -5,13 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static struct tenant A, B, NOSCOPE;
 static const char *const GENEROUS[] = {"--rate-limit", "100000", "--expires", "never", NULL};
 
 static int init(void)
 {
-	if (e2e_tenant(&A, "audit-a", "agents:read agents:write audit_logs:read", GENEROUS) != 0 ||
+	if (e2e_tenant(&A, "audit-a", "agents:read agents:write audit_logs:read notifications:write", GENEROUS) != 0 ||
 	    e2e_tenant(&B, "audit-b", "all", GENEROUS) != 0 ||
 	    e2e_tenant(&NOSCOPE, "audit-noscope", "agents:read agents:write", GENEROUS) != 0)
 		return -1;
@@ -83,20 +84,31 @@ static int make_agent(const struct tenant *t, const char *name, char *id)
 	return ok ? 0 : -1;
 }
 
-/* Every audited operation of the spec (x-audited), with how to perform it on a fresh agent and the action it
- * records. The spec is read from the stack, so a new audited route without a case here fails. */
+/* What a case's {id} names and its entry targets: the fresh agent, a notification of the account (made by
+ * SQL: notifications come from the scheduler), or the account itself. */
+enum target { T_AGENT, T_NOTIFICATION, T_ACCOUNT };
+
+/* Every audited operation of the spec (x-audited), with how to perform it on a fresh agent (or notification)
+ * and the action it records. The spec is read from the stack, so a new audited route without a case here
+ * fails. */
 static const struct {
 	const char *operation, *method, *path, *body, *action;
 	long status;
+	enum target target;
 } CASES[] = {
-	{"createAgent", "POST", "/api/v1/agents", "{\"name\":\"audit create\",\"type\":\"echo\"}", "agent.created", 201},
-	{"updateAgent", "PATCH", "/api/v1/agents/{id}", "{\"name\":\"audit renamed\"}", "agent.updated", 200},
-	{"pauseAgent", "POST", "/api/v1/agents/{id}/pause", NULL, "agent.paused", 200},
-	{"resumeAgent", "POST", "/api/v1/agents/{id}/resume", NULL, "agent.resumed", 200},
+	{"createAgent", "POST", "/api/v1/agents", "{\"name\":\"audit create\",\"type\":\"echo\"}", "agent.created", 201, T_AGENT},
+	{"updateAgent", "PATCH", "/api/v1/agents/{id}", "{\"name\":\"audit renamed\"}", "agent.updated", 200, T_AGENT},
+	{"pauseAgent", "POST", "/api/v1/agents/{id}/pause", NULL, "agent.paused", 200, T_AGENT},
+	{"resumeAgent", "POST", "/api/v1/agents/{id}/resume", NULL, "agent.resumed", 200, T_AGENT},
 	{"rotateAgentInboundWebhook", "POST", "/api/v1/agents/{id}/inbound-webhook/rotate", NULL,
-	 "agent.inbound_webhook_rotated", 200},
-	{"deleteAgent", "DELETE", "/api/v1/agents/{id}", NULL, "agent.deleted", 204},
+	 "agent.inbound_webhook_rotated", 200, T_AGENT},
+	{"deleteAgent", "DELETE", "/api/v1/agents/{id}", NULL, "agent.deleted", 204, T_AGENT},
+	{"markNotificationRead", "POST", "/api/v1/notifications/{id}/read", NULL, "notification.read", 200,
+	 T_NOTIFICATION},
+	{"markAllNotificationsRead", "POST", "/api/v1/notifications/read-all", NULL, "notification.all_read", 200,
+	 T_ACCOUNT},
 };
+#define NAGENT_CASES 6
 #define NCASES (sizeof CASES / sizeof CASES[0])
 
 static void test_every_audited_route(void)
@@ -127,12 +139,30 @@ static void test_every_audited_route(void)
 	}
 	CHECK(audited == (int)NCASES);
 
+	/* Two unread notifications of A: one for markNotificationRead, one left for markAllNotificationsRead. */
+	char notification[64], spare[64], dedupe[2][100];
+	long long salt = (long long)time(NULL);
+	snprintf(notification, sizeof notification, "ntf_000000001%016lld", salt);
+	snprintf(spare, sizeof spare, "ntf_000000002%016lld", salt);
+	const char *made[] = {notification, spare};
+	for (int k = 0; k < 2; k++) {
+		snprintf(dedupe[k], sizeof dedupe[k], "test:%s", made[k]);
+		const char *params[] = {made[k], A.account, dedupe[k], NULL};
+		CHECK(e2e_sql(NULL,
+			      "INSERT INTO notifications (id, account_id, type, title, body, dedupe_key, created_at) "
+			      "VALUES (?, ?, 'run.failed', 'Audit', 'For the audit suite', ?, UTC_TIMESTAMP(3))",
+			      params) == 1);
+	}
+
 	char agent[64] = "";
 	for (size_t i = 0; i < NCASES; i++) {
 		char p[256];
 		const char *hole = strstr(CASES[i].path, "{id}");
+		const char *target = CASES[i].target == T_NOTIFICATION ? notification
+				     : CASES[i].target == T_ACCOUNT ? A.account
+								     : agent;
 		if (hole)
-			snprintf(p, sizeof p, "%.*s%s%s", (int)(hole - CASES[i].path), CASES[i].path, agent, hole + 4);
+			snprintf(p, sizeof p, "%.*s%s%s", (int)(hole - CASES[i].path), CASES[i].path, target, hole + 4);
 		else
 			snprintf(p, sizeof p, "%s", CASES[i].path);
 		struct req q = {.method = CASES[i].method, .path = p, .key = A.key, .body = CASES[i].body};
@@ -145,7 +175,7 @@ static void test_every_audited_route(void)
 		char rid[80];
 		snprintf(rid, sizeof rid, "%s", resp_header(&r, "X-Request-Id") ? resp_header(&r, "X-Request-Id") : "");
 		char query[256];
-		snprintf(query, sizeof query, "target_id=%s&action=%s", agent, CASES[i].action);
+		snprintf(query, sizeof query, "target_id=%s&action=%s", target, CASES[i].action);
 		json_t *all = list_all(A.key, query, 100);
 		e2e_check(json_array_size(all) == 1, __FILE__, __LINE__, "%s: %zu entries for %s", CASES[i].operation,
 			  json_array_size(all), query);
@@ -153,21 +183,23 @@ static void test_every_audited_route(void)
 		if (e) {
 			CHECK_STR(jstr(e, "action"), CASES[i].action);
 			CHECK_STR(jstr(e, "actor"), A.key_id);
-			CHECK_STR(jstr(e, "target_type"), "agent");
-			CHECK_STR(jstr(e, "target_id"), agent);
+			CHECK_STR(jstr(e, "target_type"), CASES[i].target == T_NOTIFICATION ? "notification"
+							  : CASES[i].target == T_ACCOUNT  ? "account"
+											  : "agent");
+			CHECK_STR(jstr(e, "target_id"), target);
 			CHECK_STR(jstr(e, "ip"), "127.0.0.1");
 			CHECK_STR(jstr(e, "request_id"), rid);
 		}
 		json_decref(all);
 	}
-	/* All six, newest first, for that one agent. */
+	/* All six of the agent, newest first, for that one agent. */
 	char query[128];
 	snprintf(query, sizeof query, "target_id=%s", agent);
 	json_t *all = list_all(A.key, query, 2);
-	CHECK(json_array_size(all) == NCASES);
-	if (json_array_size(all) == NCASES) {
+	CHECK(json_array_size(all) == NAGENT_CASES);
+	if (json_array_size(all) == NAGENT_CASES) {
 		CHECK_STR(jstr(json_array_get(all, 0), "action"), "agent.deleted");
-		CHECK_STR(jstr(json_array_get(all, NCASES - 1), "action"), "agent.created");
+		CHECK_STR(jstr(json_array_get(all, NAGENT_CASES - 1), "action"), "agent.created");
 	}
 	json_decref(all);
 	resp_free(&r);

@@ -42,6 +42,16 @@ int v1_notifications_read_all(request *r);
 /* v1_usage.c */
 int v1_usage_get(request *r);
 
+/* v1_webhooks.c */
+int v1_webhooks_list(request *r);
+int v1_webhooks_create(request *r);
+int v1_webhooks_get(request *r);
+int v1_webhooks_update(request *r);
+int v1_webhooks_delete(request *r);
+int v1_webhooks_rotate_secret(request *r);
+int v1_webhooks_deliveries_list(request *r);
+int v1_webhooks_redeliver(request *r);
+
 /* hooks.c */
 int hooks_receive(request *r);
 

@@ -61,6 +61,22 @@ const route ROUTES[] = {
 
 	{"GET", "/api/v1/usage", NOIDS, SCOPE_USAGE_READ, 0, USAGE_QUERY, NULL, v1_usage_get, "getUsage"},
 
+	{"GET", "/api/v1/webhooks", NOIDS, SCOPE_WEBHOOKS_READ, ROUTE_LIST, NULL, "whk_", v1_webhooks_list,
+	 "listWebhooks"},
+	{"POST", "/api/v1/webhooks", NOIDS, SCOPE_WEBHOOKS_WRITE, ROUTE_BODY | ROUTE_AUDITED, NULL, NULL,
+	 v1_webhooks_create, "createWebhook"},
+	{"GET", "/api/v1/webhooks/{id}", {"whk_"}, SCOPE_WEBHOOKS_READ, 0, NULL, NULL, v1_webhooks_get, "getWebhook"},
+	{"PATCH", "/api/v1/webhooks/{id}", {"whk_"}, SCOPE_WEBHOOKS_WRITE,
+	 ROUTE_BODY | ROUTE_MERGE_PATCH | ROUTE_AUDITED, NULL, NULL, v1_webhooks_update, "updateWebhook"},
+	{"DELETE", "/api/v1/webhooks/{id}", {"whk_"}, SCOPE_WEBHOOKS_WRITE, ROUTE_AUDITED, NULL, NULL,
+	 v1_webhooks_delete, "deleteWebhook"},
+	{"POST", "/api/v1/webhooks/{id}/rotate-secret", {"whk_"}, SCOPE_WEBHOOKS_WRITE,
+	 ROUTE_BODY_OPTIONAL | ROUTE_AUDITED, NULL, NULL, v1_webhooks_rotate_secret, "rotateWebhookSecret"},
+	{"GET", "/api/v1/webhooks/{id}/deliveries", {"whk_"}, SCOPE_WEBHOOKS_READ, ROUTE_LIST, NULL, "dlv_",
+	 v1_webhooks_deliveries_list, "listWebhookDeliveries"},
+	{"POST", "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", {"whk_", "dlv_"}, SCOPE_WEBHOOKS_WRITE,
+	 ROUTE_BODY_OPTIONAL | ROUTE_AUDITED, NULL, NULL, v1_webhooks_redeliver, "redeliverWebhookDelivery"},
+
 	{"POST", "/hooks/{token}", {NULL}, SCOPE_NONE, ROUTE_PUBLIC | ROUTE_HOOK_BODY, NULL, NULL, hooks_receive,
 	 "receiveInboundWebhook"},
 };

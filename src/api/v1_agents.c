@@ -13,6 +13,7 @@
 #include "secretbox.h"
 #include "stdwebhook.h"
 #include "store_run.h"
+#include "webhook_event.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,6 +195,36 @@ static int rollback(request *r)
 	return -1;
 }
 
+/* Webhook event TYPE (agent.paused, agent.resumed) with agent ID as the API now shows it, into the outbox in
+ * the request's transaction. Returns 0, or -1 with the failure recorded. */
+static int agent_event(request *r, const char *id, const char *type)
+{
+	agent_row g;
+	enum store_result res = store_agent_get(r->app->db, r->a, r->account_id, id, 0, &g);
+	if (res == STORE_OK) {
+		sbuf b;
+		sbuf_init(&b, r->a, 1024);
+		sbuf_raw(&b, "{", 1);
+		agent_render(&b, &g, NULL);
+		res = webhook_event_add(r->app->db, r->a, r->account_id, type, b.buf);
+	}
+	return res == STORE_OK ? 0 : req_fail_store(r, res, NULL);
+}
+
+/* One run.cancelled event per run of IDS (just cancelled), each as GET /api/v1/runs/{id} shows it. */
+static int runs_cancelled_events(request *r, char **ids, int n)
+{
+	for (int i = 0; i < n; i++) {
+		run_row x;
+		enum store_result res = store_run_get(r->app->db, r->a, r->account_id, ids[i], &x);
+		if (res == STORE_OK)
+			res = webhook_event_add_object(r->app->db, r->a, r->account_id, "run.cancelled", store_run_json(&x));
+		if (res != STORE_OK)
+			return req_fail_store(r, res, NULL);
+	}
+	return 0;
+}
+
 /* Commits, then answers STATUS with agent ID as read inside the transaction, plus the one-time members of
  * EXTRA (stolen; may be NULL): the inbound webhook URL and secret. */
 static int commit_and_respond(request *r, const char *id, int status, json_t *extra)
@@ -352,10 +383,15 @@ int v1_agents_delete(request *r)
 	if (res != STORE_OK)
 		return req_fail_store(r, res, NULL);
 	agent_row g;
+	char **cancelled = NULL;
+	int ncancelled = 0;
 	if ((res = store_agent_get(d, r->a, r->account_id, r->param[0], 1, &g)) != STORE_OK ||
+	    (res = store_run_cancellable_ids(d, r->a, r->account_id, g.id, &cancelled, &ncancelled)) != STORE_OK ||
 	    (res = store_agent_delete(d, r->a, r->account_id, g.id)) != STORE_OK ||
 	    (res = store_run_cancel_for_agent(d, r->a, r->account_id, g.id)) != STORE_OK)
 		return req_fail_store(r, res, "agent not found"), rollback(r);
+	if (runs_cancelled_events(r, cancelled, ncancelled) != 0)
+		return rollback(r);
 	if (audit_record(r, "agent.deleted", "agent", g.id, json_pack("{s:s}", "name", g.name)) != 0)
 		return rollback(r);
 	if ((res = db_commit(d)) != STORE_OK)
@@ -435,6 +471,8 @@ static int set_paused(request *r, int paused)
 			return rollback(r);
 		if (!paused && (res = store_run_queued_ids(d, r->a, g.id, &queued, &nqueued)) != STORE_OK)
 			return req_fail_store(r, res, NULL), rollback(r);
+		if (agent_event(r, g.id, paused ? "agent.paused" : "agent.resumed") != 0)
+			return rollback(r);
 	}
 	if (commit_and_respond(r, g.id, 200, NULL) != 0)
 		return -1;

@@ -8,19 +8,13 @@
 
 /* Every type a notification can have (the filter refuses others: a typo is an error, not an empty list). */
 static const char *const TYPES[] = {NOTIFICATION_RUN_FAILED, NOTIFICATION_AGENT_ERROR, NOTIFICATION_WEATHER_ALERT,
-				    NOTIFICATION_API_KEY_EXPIRING, NULL};
+				    NOTIFICATION_API_KEY_EXPIRING, NOTIFICATION_WEBHOOK_DISABLED, NULL};
 
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-/* One notification, every documented member present (null when unset). */
+/* One notification, every documented member present (null when unset): the store's rendering, shared with
+ * the notification.created webhook event. */
 static json_t *notification_full(const notification_row *x)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s}", "id", x->id, "type", x->type, "title", x->title,
-			 "body", x->body, "agent_id", str_or_null(x->agent_id), "run_id", str_or_null(x->run_id),
-			 "read_at", str_or_null(x->read_at), "created_at", x->created_at);
+	return store_notification_json(x);
 }
 
 int v1_notifications_list(request *r)
@@ -32,7 +26,8 @@ int v1_notifications_list(request *r)
 			ok |= strcmp(*t, type) == 0;
 		if (!ok)
 			return req_fail_param(r, ERR_QUERY_INVALID, "type",
-					      "type must be one of run.failed, agent.error, weather.alert, api_key.expiring");
+					      "type must be one of run.failed, agent.error, weather.alert, api_key.expiring, "
+					      "webhook.disabled");
 	}
 	int unread = -1;
 	const char *u = req_query(r, "unread");

@@ -15,17 +15,10 @@ static json_t *json_text_or_null(const char *text)
 	return v ? v : json_null();
 }
 
+/* One run: the store's rendering, shared with the run.* webhook events. */
 static json_t *run_json(const run_row *x)
 {
-	json_t *trigger = json_pack("{s:s, s:s?, s:s?}", "type", x->trigger_type, "signal_id", x->signal_id,
-				    "signal_type", x->signal_type);
-	json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:s?, s:i, s:s, s:s?, s:s?}", "id", x->id, "agent_id",
-			      x->agent_id, "status", x->status, "trigger", trigger, "input", json_text_or_null(x->input),
-			      "output", json_text_or_null(x->output), "error_message", x->error_message, "attempt",
-			      x->attempt, "queued_at", x->queued_at, "started_at", x->started_at, "finished_at",
-			      x->finished_at);
-	json_object_set_new(j, "duration_ms", x->duration_ms >= 0 ? json_integer(x->duration_ms) : json_null());
-	return j;
+	return store_run_json(x);
 }
 
 static json_t *message_json(const message_row *m)

@@ -60,6 +60,11 @@ static const struct setting_spec SPECS[] = {
 	{"shutdown_grace_seconds", K_INT, S(shutdown_grace_seconds), 0, 0, 3600},
 	{"weather_geocoding_url", K_HTTPURL, S(weather_geocoding_url), 0, 0, 0},
 	{"weather_forecast_url", K_HTTPURL, S(weather_forecast_url), 0, 0, 0},
+	{"webhooks_allow_http", K_BOOL, S(webhooks_allow_http), 0, 0, 0},
+	{"webhooks_max_per_account", K_INT, S(webhooks_max_per_account), 0, 0, 10000000},
+	{"webhook_dispatch_seconds", K_INT, S(webhook_dispatch_seconds), 0, 1, 3600},
+	{"webhook_retry_schedule", K_STR, S(webhook_retry_schedule), 0, 0, 0},
+	{"webhook_disable_after_failures", K_INT, S(webhook_disable_after_failures), 0, 1, 1000},
 };
 #undef S
 #define NSPECS (sizeof SPECS / sizeof SPECS[0])
@@ -283,6 +288,10 @@ settings *settings_new(const char *path, char *err, size_t errlen)
 	s->shutdown_grace_seconds = 30;
 	s->weather_geocoding_url = xstrdup("https://geocoding-api.open-meteo.com/v1/search");
 	s->weather_forecast_url = xstrdup("https://api.open-meteo.com/v1/forecast");
+	s->webhooks_max_per_account = 20;
+	s->webhook_dispatch_seconds = 2;
+	s->webhook_retry_schedule = xstrdup("5,30,120,600,3600,18000,36000");
+	s->webhook_disable_after_failures = 5;
 
 	unsigned char seen[NSPECS] = {0};
 	if (!path)

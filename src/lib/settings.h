@@ -43,6 +43,14 @@ typedef struct settings {
 	int shutdown_grace_seconds;    /* shutdown_grace_seconds: SIGTERM waits this long for running runs, default 30 */
 	char *weather_geocoding_url;   /* weather_geocoding_url, default https://geocoding-api.open-meteo.com/v1/search */
 	char *weather_forecast_url;    /* weather_forecast_url, default https://api.open-meteo.com/v1/forecast */
+	int webhooks_allow_http;       /* webhooks_allow_http (true|false, default false): endpoint URLs may use http
+				       * (local stacks and tests only); otherwise https is required */
+	int webhooks_max_per_account;  /* webhooks_max_per_account: live webhook endpoints per account, default 20 */
+	int webhook_dispatch_seconds;  /* webhook_dispatch_seconds: outbox dispatch and due deliveries, default 2 */
+	char *webhook_retry_schedule;  /* webhook_retry_schedule: seconds before each retry (comma-separated, jitter +-20%),
+				       * default 5,30,120,600,3600,18000,36000; the attempts are 1 + its entries */
+	int webhook_disable_after_failures; /* webhook_disable_after_failures: consecutive failed deliveries that disable
+					     * an endpoint, default 5 */
 } settings;
 
 /* Loads PATH (NULL: $AGENTPLATFORM_CONFIG; neither: only the environment), then applies

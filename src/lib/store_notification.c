@@ -2,6 +2,9 @@
 #include "store_notification.h"
 #include "ids.h"
 #include "store.h"
+#include "webhook_event.h"
+
+#include <stdlib.h>
 
 #define NTF_PREFIX "ntf_"
 #define NTF_COLUMNS "id, type, title, body, agent_id, run_id, read_at, created_at"
@@ -52,6 +55,27 @@ static const char SQL_KEY_EXPIRING[] =
 	"CONCAT('The API key ', k.prefix, '... expires at ', DATE_FORMAT(k.expires_at, '%Y-%m-%dT%H:%i:%sZ'), "
 	"'; create a new key and move to it before then.'), NULL, NULL, CONCAT('api_key.expiring:', k.id), "
 	"UTC_TIMESTAMP(3) FROM api_keys k WHERE k.id = ? AND k.revoked_at IS NULL" NTF_IGNORE;
+
+static const char SQL_WEBHOOK_DISABLED[] =
+	NTF_INSERT "VALUES (?, ?, 'webhook.disabled', 'Webhook endpoint disabled', LEFT(CONCAT('The webhook endpoint ', "
+	"?, ' was disabled: ', ?, '. Fix the receiver, then enable the endpoint again.'), 1000), NULL, NULL, "
+	"CONCAT('webhook.disabled:', ?, ':', ?), UTC_TIMESTAMP(3))" NTF_IGNORE;
+static const char SQL_GET_ANY[] = "SELECT " NTF_COLUMNS ", account_id FROM notifications WHERE id = ?";
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+json_t *store_notification_json(const notification_row *x)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s}", "id", x->id, "type", x->type, "title",
+			      x->title, "body", x->body, "agent_id", str_or_null(x->agent_id), "run_id",
+			      str_or_null(x->run_id), "read_at", str_or_null(x->read_at), "created_at", x->created_at);
+	if (!j)
+		abort();
+	return j;
+}
 
 static void row_from(arena *a, char **c, notification_row *x)
 {
@@ -133,6 +157,22 @@ enum store_result store_notification_mark_all_read(db *d, arena *a, const char *
 	return res;
 }
 
+/* notification.created for the notification ID just inserted, in the caller's transaction. */
+static enum store_result created_event(db *d, arena *a, const char *id)
+{
+	store_params p = {0};
+	store_rows r;
+	store_param_str(&p, id);
+	enum store_result res = store_exec(d, SQL_GET_ANY, &p, a, &r);
+	if (res != STORE_OK)
+		return res;
+	if (r.nrows != 1)
+		return STORE_NOT_FOUND;
+	notification_row x;
+	row_from(a, r.cell[0], &x);
+	return webhook_event_add_object(d, a, r.cell[0][8], "notification.created", store_notification_json(&x));
+}
+
 /* Runs one creation statement SQL: a new id, then the string parameters P1 and P2 (P2 may be absent). */
 static enum store_result create(db *d, arena *a, const char *sql, const char *p1, const char *p2, int *made)
 {
@@ -147,6 +187,8 @@ static enum store_result create(db *d, arena *a, const char *sql, const char *p1
 	enum store_result res = store_exec(d, sql, &p, a, &r);
 	if (made)
 		*made = res == STORE_OK && r.affected == 1;
+	if (res == STORE_OK && r.affected == 1)
+		res = created_event(d, a, id);
 	return res;
 }
 
@@ -178,5 +220,24 @@ enum store_result store_notification_keys_expiring(db *d, arena *a, int limit, i
 		res = create(d, a, SQL_KEY_EXPIRING, r.cell[i][0], NULL, &one);
 		*made += one;
 	}
+	return res;
+}
+
+enum store_result store_notification_webhook_disabled(db *d, arena *a, const char *account_id, const char *endpoint_id,
+						     const char *url, const char *reason, const char *disabled_at)
+{
+	char id[IDS_MAX_LEN];
+	store_params p = {0};
+	store_rows r;
+	ids_new(NTF_PREFIX, id);
+	store_param_str(&p, id);
+	store_param_str(&p, account_id);
+	store_param_str(&p, url);
+	store_param_str(&p, reason);
+	store_param_str(&p, endpoint_id);
+	store_param_str(&p, disabled_at);
+	enum store_result res = store_exec(d, SQL_WEBHOOK_DISABLED, &p, a, &r);
+	if (res == STORE_OK && r.affected == 1)
+		res = created_event(d, a, id);
 	return res;
 }

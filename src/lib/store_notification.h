@@ -5,11 +5,14 @@
 #include "arena.h"
 #include "db.h"
 
+#include <jansson.h>
+
 /* Notification types, as stored and listed. */
 #define NOTIFICATION_RUN_FAILED "run.failed"
 #define NOTIFICATION_AGENT_ERROR "agent.error"
 #define NOTIFICATION_WEATHER_ALERT "weather.alert"
 #define NOTIFICATION_API_KEY_EXPIRING "api_key.expiring"
+#define NOTIFICATION_WEBHOOK_DISABLED "webhook.disabled"
 
 /* How long before its expiry an API key gets its api_key.expiring notification. */
 #define NOTIFICATION_KEY_EXPIRY_DAYS 7
@@ -18,6 +21,10 @@
 typedef struct notification_row {
 	char *id, *type, *title, *body, *agent_id, *run_id, *read_at, *created_at;
 } notification_row;
+
+/* Notification X as the API shows it (GET /api/v1/notifications/{id}, and the data of notification.created
+ * webhook events), every documented member present: a new reference. */
+json_t *store_notification_json(const notification_row *x);
 
 /* A page of at most LIMIT of ACCOUNT_ID's notifications, newest first, into *ROWS (arena). TYPE (NULL: any)
  * and UNREAD (1 unread only, 0 read only, -1 both) filter; BEFORE_ID (NULL: first page) is the keyset
@@ -37,7 +44,8 @@ enum store_result store_notification_mark_read(db *d, arena *a, const char *acco
 /* Marks every unread notification of ACCOUNT_ID read now; *UPDATED is how many were. */
 enum store_result store_notification_mark_all_read(db *d, arena *a, const char *account_id, long long *updated);
 
-/* ---- creation: in the caller's transaction, each idempotent (its event's dedupe key) ---- */
+/* ---- creation: in the caller's transaction, each idempotent (its event's dedupe key); each new notification
+ * also writes its notification.created webhook event ---- */
 
 /* For run RUN_ID, already recorded as failed: run.failed (body: its error message) and, when INTO_ERROR
  * (the agent's previous outcome was not a failure, and it is not paused), agent.error. */
@@ -49,5 +57,10 @@ enum store_result store_notification_weather_alert(db *d, arena *a, const char *
 /* api_key.expiring for every live key (not revoked, not yet expired) that expires within
  * NOTIFICATION_KEY_EXPIRY_DAYS and has none yet, at most LIMIT per call; *MADE is how many were created. */
 enum store_result store_notification_keys_expiring(db *d, arena *a, int limit, int *made);
+
+/* webhook.disabled for endpoint ENDPOINT_ID of ACCOUNT_ID (URL: its url, REASON: why), once per endpoint and
+ * DISABLED_AT (the time it was disabled, as stored). */
+enum store_result store_notification_webhook_disabled(db *d, arena *a, const char *account_id, const char *endpoint_id,
+						     const char *url, const char *reason, const char *disabled_at);
 
 #endif

@@ -26,6 +26,12 @@ static const report_def REPORTS[] = {
 	 {{"account_id", REPORT_TEXT}, {"api_key_id", REPORT_TEXT}, {"key_name", REPORT_TEXT},
 	  {"key_prefix", REPORT_TEXT}, {"created_at", REPORT_TIME}, {"expires_at", REPORT_TIME},
 	  {"last_used_at", REPORT_TIME}, {"state", REPORT_TEXT}, {"idle_days", REPORT_INT}}},
+	{"webhook_failures", "report_webhook_failures",
+	 "per webhook endpoint, deliveries of the last 30 days and their failure rate", 0, 11,
+	 {{"account_id", REPORT_TEXT}, {"endpoint_id", REPORT_TEXT}, {"url_host", REPORT_TEXT}, {"enabled", REPORT_INT},
+	  {"disabled_reason", REPORT_TEXT}, {"deliveries_30d", REPORT_INT}, {"succeeded", REPORT_INT},
+	  {"failed", REPORT_INT}, {"failure_rate", REPORT_DECIMAL}, {"pending", REPORT_INT},
+	  {"last_delivered_at", REPORT_TIME}}},
 };
 #define NREPORTS ((int)(sizeof REPORTS / sizeof REPORTS[0]))
 
@@ -40,6 +46,9 @@ static const char *const SQL[NREPORTS] = {
 	"p95_duration_ms, last_finished_at FROM report_agent_health" ACCOUNT_FILTER " ORDER BY account_id, agent_id",
 	"SELECT account_id, api_key_id, key_name, key_prefix, created_at, expires_at, last_used_at, state, idle_days "
 	"FROM report_keys_unused" ACCOUNT_FILTER " ORDER BY account_id, api_key_id",
+	"SELECT account_id, endpoint_id, url_host, enabled, disabled_reason, deliveries_30d, succeeded, failed, "
+	"failure_rate, pending, last_delivered_at FROM report_webhook_failures" ACCOUNT_FILTER
+	" ORDER BY account_id, endpoint_id",
 };
 
 const report_def *store_report_all(int *n)

@@ -3,6 +3,7 @@
 #include "ids.h"
 #include "store.h"
 #include "store_notification.h"
+#include "webhook_event.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ static const char SQL_LIST_STATUS_FIRST[] = "SELECT " RUN_COLUMNS " FROM runs r 
 static const char SQL_LIST_STATUS_NEXT[] = "SELECT " RUN_COLUMNS " FROM runs r WHERE r.account_id = ? "
 					   "AND r.agent_id = ? AND r.status = ? AND r.id < ? ORDER BY r.id DESC LIMIT ?";
 static const char SQL_GET[] = "SELECT " RUN_COLUMNS " FROM runs r WHERE r.account_id = ? AND r.id = ?";
+static const char SQL_GET_ANY[] = "SELECT " RUN_COLUMNS " FROM runs r WHERE r.id = ?";
 static const char SQL_MSG_AGENT[] = "SELECT id, agent_id, run_id, role, content, data, created_at FROM run_messages "
 				    "WHERE account_id = ? AND agent_id = ? AND id > ? ORDER BY id LIMIT ?";
 static const char SQL_MSG_RUN[] = "SELECT id, agent_id, run_id, role, content, data, created_at FROM run_messages "
@@ -113,6 +115,43 @@ static void run_from(arena *a, char **c, run_row *r)
 	r->finished_at = store_time(a, c[13]);
 	r->duration_ms = c[14] ? strtoll(c[14], NULL, 10) : -1;
 	r->scheduled_for = store_time(a, c[15]);
+}
+
+static json_t *json_text_or_null(const char *text)
+{
+	json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+	return v ? v : json_null();
+}
+
+json_t *store_run_json(const run_row *x)
+{
+	json_t *trigger = json_pack("{s:s, s:s?, s:s?}", "type", x->trigger_type, "signal_id", x->signal_id,
+				    "signal_type", x->signal_type);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:s?, s:i, s:s, s:s?, s:s?}", "id", x->id, "agent_id",
+			      x->agent_id, "status", x->status, "trigger", trigger, "input", json_text_or_null(x->input),
+			      "output", json_text_or_null(x->output), "error_message", x->error_message, "attempt",
+			      x->attempt, "queued_at", x->queued_at, "started_at", x->started_at, "finished_at",
+			      x->finished_at);
+	if (!j)
+		abort();
+	json_object_set_new(j, "duration_ms", x->duration_ms >= 0 ? json_integer(x->duration_ms) : json_null());
+	return j;
+}
+
+/* Webhook event TYPE for run ID as it now stands, in the caller's transaction. */
+static enum store_result run_event(db *d, arena *a, const char *id, const char *type)
+{
+	store_params p = {0};
+	store_rows r;
+	store_param_str(&p, id);
+	enum store_result res = store_exec(d, SQL_GET_ANY, &p, a, &r);
+	if (res != STORE_OK)
+		return res;
+	if (r.nrows != 1)
+		return STORE_NOT_FOUND;
+	run_row x;
+	run_from(a, r.cell[0], &x);
+	return webhook_event_add_object(d, a, x.account_id, type, store_run_json(&x));
 }
 
 enum store_result store_run_insert(db *d, arena *a, const char *account_id, const char *agent_id,
@@ -276,23 +315,30 @@ enum store_result store_run_claim(db *d, arena *a, const char *id, const char *w
 {
 	store_params p = {0};
 	store_rows r;
-	store_param_str(&p, worker);
-	store_param_str(&p, id);
-	enum store_result res = store_exec(d, SQL_CLAIM, &p, a, &r);
+	enum store_result res = db_begin(d);
 	if (res != STORE_OK)
 		return res;
-	if (r.affected == 0)
-		return STORE_NOT_FOUND;
-	store_params q = {0};
-	store_param_str(&q, id);
-	if ((res = store_exec(d, SQL_CLAIMED, &q, a, &r)) != STORE_OK)
+	store_param_str(&p, worker);
+	store_param_str(&p, id);
+	if ((res = store_exec(d, SQL_CLAIM, &p, a, &r)) == STORE_OK && r.affected == 0)
+		res = STORE_NOT_FOUND;
+	if (res == STORE_OK) {
+		store_params q = {0};
+		store_param_str(&q, id);
+		if ((res = store_exec(d, SQL_CLAIMED, &q, a, &r)) == STORE_OK && r.nrows != 1)
+			res = STORE_NOT_FOUND;
+	}
+	if (res == STORE_OK) {
+		run_from(a, r.cell[0], out);
+		*type = r.cell[0][16];
+		*config = r.cell[0][17];
+		res = webhook_event_add_object(d, a, out->account_id, "run.started", store_run_json(out));
+	}
+	if (res != STORE_OK) {
+		db_rollback(d);
 		return res;
-	if (r.nrows != 1)
-		return STORE_NOT_FOUND;
-	run_from(a, r.cell[0], out);
-	*type = r.cell[0][16];
-	*config = r.cell[0][17];
-	return STORE_OK;
+	}
+	return db_commit(d);
 }
 
 enum store_result store_run_finish(db *d, arena *a, const char *id, const char *worker, const char *status,
@@ -323,6 +369,8 @@ enum store_result store_run_finish(db *d, arena *a, const char *id, const char *
 		return STORE_NOT_FOUND;
 	if (res == STORE_OK && failed)
 		res = store_notification_run_failed(d, a, id, into_error);
+	if (res == STORE_OK)
+		res = run_event(d, a, id, failed ? "run.failed" : "run.succeeded");
 	return res;
 }
 
@@ -365,6 +413,8 @@ enum store_result store_run_requeue_dead(db *d, arena *a, int timeout_s, int max
 		if (res == STORE_OK && !deleted && !requeue)
 			res = store_notification_run_failed(d, a, r.cell[i][0],
 							    r.cell[i][3] && strcmp(r.cell[i][3], "1") == 0);
+		if (res == STORE_OK && !deleted && !requeue)
+			res = run_event(d, a, r.cell[i][0], "run.failed");
 		if (requeue)
 			(*ids)[(*n)++] = r.cell[i][0];
 	}
@@ -405,4 +455,16 @@ enum store_result store_agent_set_next_run(db *d, arena *a, const char *agent_id
 	store_param_int(&p, next_ms);
 	store_param_str(&p, agent_id);
 	return store_exec(d, SQL_SET_NEXT, &p, a, NULL);
+}
+
+static const char SQL_CANCELLABLE_IDS[] = "SELECT id FROM runs WHERE account_id = ? AND agent_id = ? "
+					  "AND status IN ('queued', 'waiting_approval') ORDER BY id FOR UPDATE";
+
+enum store_result store_run_cancellable_ids(db *d, arena *a, const char *account_id, const char *agent_id,
+					    char ***ids, int *n)
+{
+	store_params p = {0};
+	store_param_str(&p, account_id);
+	store_param_str(&p, agent_id);
+	return first_column(d, a, SQL_CANCELLABLE_IDS, &p, ids, n);
 }

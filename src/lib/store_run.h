@@ -5,6 +5,7 @@
 #include "arena.h"
 #include "db.h"
 
+#include <jansson.h>
 #include <stdint.h>
 
 typedef struct run_row {
@@ -21,6 +22,9 @@ typedef struct run_row {
 typedef struct message_row {
 	char *id, *agent_id, *run_id, *role, *content, *data, *created_at; /* data: JSON text or NULL */
 } message_row;
+
+/* Run X as the API shows it (GET /api/v1/runs/{id}, and the data of run.* webhook events): a new reference. */
+json_t *store_run_json(const run_row *x);
 
 /* A new run (status queued) with its new id in RUN_ID (IDS_MAX_LEN). SIGNAL_ID/SIGNAL_TYPE may be NULL;
  * INPUT is JSON text or NULL; SCHEDULED_FOR_MS >= 0 marks a cron run (unique per agent and time: a second
@@ -50,20 +54,24 @@ enum store_result store_message_insert(db *d, arena *a, const char *account_id, 
 
 /* Deleting an agent: its queued and waiting runs become cancelled. */
 enum store_result store_run_cancel_for_agent(db *d, arena *a, const char *account_id, const char *agent_id);
+/* Ids of the runs store_run_cancel_for_agent would cancel (queued or waiting), oldest first, locked FOR UPDATE
+ * (call it first, in the same transaction, to emit one run.cancelled event per run). */
+enum store_result store_run_cancellable_ids(db *d, arena *a, const char *account_id, const char *agent_id,
+					    char ***ids, int *n);
 /* Ids of AGENT_ID's queued runs, oldest first (resume pushes them to the queue again). */
 enum store_result store_run_queued_ids(db *d, arena *a, const char *agent_id, char ***ids, int *n);
 
 /* ---- the scheduler's side ---- */
 
 /* Claims queued run ID for WORKER (queued -> running, attempt + 1, agent's active_runs + 1) if its agent is
- * live and not paused. STORE_OK with OUT filled (plus the agent's type and config in TYPE/CONFIG);
+ * live and not paused, with its run.started webhook event, in one transaction of its own. STORE_OK with OUT filled (plus the agent's type and config in TYPE/CONFIG);
  * STORE_NOT_FOUND if it is not claimable (already taken, finished, cancelled, or the agent is paused). */
 enum store_result store_run_claim(db *d, arena *a, const char *id, const char *worker, run_row *out, char **type,
 				  char **config);
 /* Records the outcome of a running run (succeeded | failed), its output (JSON or NULL) and error, and the
  * agent's last outcome; releases the agent's active run. Only from WORKER's running state. A failure also
- * creates its run.failed notification, and agent.error when it puts the agent into error: call it inside a
- * transaction so they commit with the outcome. */
+ * creates its run.failed notification, and agent.error when it puts the agent into error; the run.succeeded or
+ * run.failed webhook event is written too: call it inside a transaction so they commit with the outcome. */
 enum store_result store_run_finish(db *d, arena *a, const char *id, const char *worker, const char *status,
 				   const char *output, const char *error_message);
 enum store_result store_run_heartbeat(db *d, arena *a, const char *id, const char *worker);

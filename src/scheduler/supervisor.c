@@ -1,10 +1,11 @@
 /* supervisor: forks and restarts run workers, heartbeats their runs, runs the cron tick, the sweep, the usage
- * flush and the API key expiry check. */
+ * flush and the API key expiry check; forks and restarts the webhook delivery process. */
 #include "supervisor.h"
 #include "arena.h"
 #include "crontick.h"
 #include "crypto.h"
 #include "db.h"
+#include "deliveries.h"
 #include "keyexpiry.h"
 #include "kv.h"
 #include "log.h"
@@ -49,6 +50,7 @@ typedef struct supervisor {
 	char host[41];
 	int ttl_s;          /* lifetime of a worker's liveness key */
 	int tick_failing, sweep_failing, flush_failing, expiry_failing;
+	child deliverer;    /* the webhook delivery process (deliveries.h) */
 } supervisor;
 
 /* This machine's name, reduced to what the ascii worker column and Redis keys take well. */
@@ -97,6 +99,29 @@ static void spawn(supervisor *s, int i)
 		log_warn("run worker %s: could not register it in Redis (will retry)", c->worker);
 }
 
+/* Forks the webhook delivery process: apart from this loop, so a slow receiver never delays it. */
+static void spawn_deliverer(supervisor *s)
+{
+	child *c = &s->deliverer;
+	pid_t parent = getpid();
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		log_error("cannot start the webhook delivery process: fork: %s", strerror(errno));
+		c->restart_at_ms = runner_now_ms() + 1000;
+		return;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(0);
+		exit(deliveries_main(s->cfg, s->stop));
+	}
+	c->pid = pid;
+	c->started_ms = runner_now_ms();
+	snprintf(c->worker, sizeof c->worker, "deliveries:%ld", (long)pid);
+}
+
 static const char *describe_exit(int status, char *buf, size_t len)
 {
 	if (WIFSIGNALED(status))
@@ -112,6 +137,18 @@ static int reap(supervisor *s)
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == s->deliverer.pid) {
+			child *c = &s->deliverer;
+			char why[48];
+			if (!*s->stop || status != 0)
+				log_warn("webhook delivery process %s", describe_exit(status, why, sizeof why));
+			int64_t now = runner_now_ms();
+			c->pid = 0;
+			c->quick_deaths = now - c->started_ms < QUICK_DEATH_MS ? c->quick_deaths + 1 : 0;
+			long delay = c->quick_deaths ? 500L << (c->quick_deaths < 6 ? c->quick_deaths : 6) : 0;
+			c->restart_at_ms = now + (delay < RESTART_DELAY_MAX_MS ? delay : RESTART_DELAY_MAX_MS);
+			continue;
+		}
 		for (int i = 0; i < s->n; i++) {
 			child *c = &s->kids[i];
 			if (c->pid != pid)
@@ -132,7 +169,7 @@ static int reap(supervisor *s)
 			c->restart_at_ms = now + (delay < RESTART_DELAY_MAX_MS ? delay : RESTART_DELAY_MAX_MS);
 		}
 	}
-	int alive = 0;
+	int alive = s->deliverer.pid != 0;
 	for (int i = 0; i < s->n; i++)
 		alive += s->kids[i].pid != 0;
 	return alive;
@@ -239,6 +276,8 @@ static void shut_down(supervisor *s, int64_t hb_ms)
 	for (int i = 0; i < s->n; i++)
 		if (s->kids[i].pid)
 			kill(s->kids[i].pid, SIGTERM);
+	if (s->deliverer.pid)
+		kill(s->deliverer.pid, SIGTERM);
 	int64_t end = runner_now_ms() + (int64_t)s->cfg->shutdown_grace_seconds * 1000, next_hb = 0;
 	int killed = 0;
 	while ((alive = reap(s)) > 0) {
@@ -250,6 +289,8 @@ static void shut_down(supervisor *s, int64_t hb_ms)
 			for (int i = 0; i < s->n; i++)
 				if (s->kids[i].pid)
 					kill(s->kids[i].pid, SIGKILL);
+			if (s->deliverer.pid)
+				kill(s->deliverer.pid, SIGKILL);
 			killed = 1;
 		}
 		if (!killed && now >= next_hb) {
@@ -284,6 +325,7 @@ int supervisor_run(const settings *cfg, volatile sig_atomic_t *stop)
 
 	for (int i = 0; i < s.n; i++)
 		spawn(&s, i);
+	spawn_deliverer(&s);
 	int64_t now = runner_now_ms(), next_hb = now, next_tick = now, next_sweep = now, next_flush = now,
 		next_expiry = now;
 	while (!*stop) {
@@ -298,6 +340,12 @@ int supervisor_run(const settings *cfg, volatile sig_atomic_t *stop)
 				spawn(&s, i);
 			else
 				wake = min64(wake, s.kids[i].restart_at_ms);
+		}
+		if (!*stop && !s.deliverer.pid) {
+			if (now >= s.deliverer.restart_at_ms)
+				spawn_deliverer(&s);
+			else
+				wake = min64(wake, s.deliverer.restart_at_ms);
 		}
 		if (now >= next_hb) {
 			heartbeat(&s);

@@ -147,5 +147,7 @@ int suite_signals_register(void);
 int suite_usage_register(void);
 int suite_notifications_register(void);
 int suite_reports_register(void);
+int suite_deliveries_register(void);
+int suite_webhooks_register(void);
 
 #endif

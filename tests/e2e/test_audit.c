@@ -12,7 +12,7 @@ static const char *const GENEROUS[] = {"--rate-limit", "100000", "--expires", "n
 
 static int init(void)
 {
-	if (e2e_tenant(&A, "audit-a", "agents:read agents:write audit_logs:read notifications:write", GENEROUS) != 0 ||
+	if (e2e_tenant(&A, "audit-a", "agents:read agents:write audit_logs:read notifications:write webhooks:write", GENEROUS) != 0 ||
 	    e2e_tenant(&B, "audit-b", "all", GENEROUS) != 0 ||
 	    e2e_tenant(&NOSCOPE, "audit-noscope", "agents:read agents:write", GENEROUS) != 0)
 		return -1;
@@ -85,8 +85,9 @@ static int make_agent(const struct tenant *t, const char *name, char *id)
 }
 
 /* What a case's {id} names and its entry targets: the fresh agent, a notification of the account (made by
- * SQL: notifications come from the scheduler), or the account itself. */
-enum target { T_AGENT, T_NOTIFICATION, T_ACCOUNT };
+ * SQL: notifications come from the scheduler), the account itself, or the fresh webhook endpoint (whose
+ * {delivery_id} is a delivery made by SQL: deliveries come from the scheduler). */
+enum target { T_AGENT, T_NOTIFICATION, T_ACCOUNT, T_WEBHOOK };
 
 /* Every audited operation of the spec (x-audited), with how to perform it on a fresh agent (or notification)
  * and the action it records. The spec is read from the stack, so a new audited route without a case here
@@ -107,6 +108,15 @@ static const struct {
 	 T_NOTIFICATION},
 	{"markAllNotificationsRead", "POST", "/api/v1/notifications/read-all", NULL, "notification.all_read", 200,
 	 T_ACCOUNT},
+	{"createWebhook", "POST", "/api/v1/webhooks", "{\"url\":\"http://127.0.0.1:9/audit\",\"events\":[\"run.failed\"]}",
+	 "webhook.created", 201, T_WEBHOOK},
+	{"updateWebhook", "PATCH", "/api/v1/webhooks/{id}", "{\"description\":\"audit\"}", "webhook.updated", 200,
+	 T_WEBHOOK},
+	{"rotateWebhookSecret", "POST", "/api/v1/webhooks/{id}/rotate-secret", NULL, "webhook.secret_rotated", 200,
+	 T_WEBHOOK},
+	{"redeliverWebhookDelivery", "POST", "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", NULL,
+	 "webhook.delivery_redelivered", 200, T_WEBHOOK},
+	{"deleteWebhook", "DELETE", "/api/v1/webhooks/{id}", NULL, "webhook.deleted", 204, T_WEBHOOK},
 };
 #define NAGENT_CASES 6
 #define NCASES (sizeof CASES / sizeof CASES[0])
@@ -154,17 +164,38 @@ static void test_every_audited_route(void)
 			      params) == 1);
 	}
 
-	char agent[64] = "";
+	char agent[64] = "", webhook[64] = "", event[64], delivery[64];
+	snprintf(event, sizeof event, "evt_000000003%016lld", salt);
+	snprintf(delivery, sizeof delivery, "dlv_000000003%016lld", salt);
 	for (size_t i = 0; i < NCASES; i++) {
 		char p[256];
 		const char *hole = strstr(CASES[i].path, "{id}");
 		const char *target = CASES[i].target == T_NOTIFICATION ? notification
 				     : CASES[i].target == T_ACCOUNT ? A.account
+				     : CASES[i].target == T_WEBHOOK ? webhook
 								     : agent;
 		if (hole)
 			snprintf(p, sizeof p, "%.*s%s%s", (int)(hole - CASES[i].path), CASES[i].path, target, hole + 4);
 		else
 			snprintf(p, sizeof p, "%s", CASES[i].path);
+		const char *dhole = strstr(p, "{delivery_id}");
+		if (dhole) {
+			/* A failed delivery of the endpoint to redeliver. */
+			const char *ev[] = {event, A.account, NULL};
+			CHECK(e2e_sql(NULL,
+				      "INSERT INTO webhook_events (id, account_id, type, payload, created_at, dispatched_at) "
+				      "VALUES (?, ?, 'run.failed', '{}', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))",
+				      ev) == 1);
+			const char *dv[] = {delivery, A.account, webhook, event, NULL};
+			CHECK(e2e_sql(NULL,
+				      "INSERT INTO webhook_deliveries (id, account_id, endpoint_id, event_id, status, attempts, "
+				      "last_error, created_at, updated_at) VALUES (?, ?, ?, ?, 'failed', 4, 'audit', "
+				      "UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))",
+				      dv) == 1);
+			char tail[200];
+			snprintf(tail, sizeof tail, "%s", dhole + strlen("{delivery_id}"));
+			snprintf(p + (dhole - p), sizeof p - (size_t)(dhole - p), "%s%s", delivery, tail);
+		}
 		struct req q = {.method = CASES[i].method, .path = p, .key = A.key, .body = CASES[i].body};
 		http_send(&q, &r);
 		if (!e2e_check(r.status == CASES[i].status, __FILE__, __LINE__, "%s: status %ld", CASES[i].operation,
@@ -172,6 +203,8 @@ static void test_every_audited_route(void)
 			continue;
 		if (i == 0)
 			snprintf(agent, sizeof agent, "%s", jstr(r.json, "data.id") ? jstr(r.json, "data.id") : "");
+		if (strcmp(CASES[i].operation, "createWebhook") == 0)
+			snprintf(webhook, sizeof webhook, "%s", jstr(r.json, "data.id") ? jstr(r.json, "data.id") : "");
 		char rid[80];
 		snprintf(rid, sizeof rid, "%s", resp_header(&r, "X-Request-Id") ? resp_header(&r, "X-Request-Id") : "");
 		char query[256];
@@ -185,6 +218,7 @@ static void test_every_audited_route(void)
 			CHECK_STR(jstr(e, "actor"), A.key_id);
 			CHECK_STR(jstr(e, "target_type"), CASES[i].target == T_NOTIFICATION ? "notification"
 							  : CASES[i].target == T_ACCOUNT  ? "account"
+							  : CASES[i].target == T_WEBHOOK  ? "webhook"
 											  : "agent");
 			CHECK_STR(jstr(e, "target_id"), target);
 			CHECK_STR(jstr(e, "ip"), "127.0.0.1");

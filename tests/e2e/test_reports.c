@@ -295,6 +295,46 @@ static void test_keys_unused(void)
 	json_decref(v);
 }
 
+/* webhook_failures: an endpoint with one succeeded, one failed and one pending delivery (rows made by SQL: the
+ * delivery engine has its own suite). The URL's path and query (a receiver's token) never show. */
+static void test_webhook_failures(void)
+{
+	const char *acct[] = {T.account, T.account, NULL};
+	const char *endpoint_sql =
+		"INSERT INTO webhook_endpoints (id, account_id, url, events, secret_enc, secret_key_version, created_at, "
+		"updated_at) VALUES (CONCAT('whk_0000000000', RIGHT(?, 15)), ?, "
+		"'https://hooks.example.test/in?token=s3cret', '[\"*\"]', x'00', 1, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))";
+	const char *events_sql =
+		"INSERT INTO webhook_events (id, account_id, type, payload, created_at, dispatched_at) "
+		"SELECT CONCAT('evt_000000000', RIGHT(?, 12), LPAD(n, 4, '0')), ?, 'run.failed', '{}', UTC_TIMESTAMP(3), "
+		"UTC_TIMESTAMP(3) FROM (SELECT 1 AS n UNION SELECT 2 UNION SELECT 3) s";
+	const char *deliveries_sql =
+		"INSERT INTO webhook_deliveries (id, account_id, endpoint_id, event_id, status, attempts, created_at, "
+		"updated_at, delivered_at) SELECT CONCAT('dlv_000000000', RIGHT(?, 12), LPAD(n, 4, '0')), ?, "
+		"CONCAT('whk_0000000000', RIGHT(?, 15)), CONCAT('evt_000000000', RIGHT(?, 12), LPAD(n, 4, '0')), "
+		"ELT(n, 'succeeded', 'failed', 'pending'), 1, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), "
+		"IF(n = 1, UTC_TIMESTAMP(3), NULL) FROM (SELECT 1 AS n UNION SELECT 2 UNION SELECT 3) s";
+	CHECK(e2e_sql(NULL, endpoint_sql, acct) == 1);
+	CHECK(e2e_sql(NULL, events_sql, acct) == 3);
+	CHECK(e2e_sql(NULL, deliveries_sql, (const char *[]){T.account, T.account, T.account, T.account, NULL}) == 3);
+	struct admin_run run;
+	json_t *v = report_json(&run, "webhook_failures", NULL, NULL);
+	if (!v)
+		return;
+	CHECK(json_array_size(v) == 1);
+	json_t *row = json_array_get(v, 0);
+	CHECK_STR(jstr(row, "url_host"), "hooks.example.test");
+	CHECK(json_integer_value(jget(row, "deliveries_30d")) == 2);
+	CHECK(json_integer_value(jget(row, "succeeded")) == 1);
+	CHECK(json_integer_value(jget(row, "failed")) == 1);
+	CHECK(json_integer_value(jget(row, "pending")) == 1);
+	CHECK(json_number_value(jget(row, "failure_rate")) > 0.49 && json_number_value(jget(row, "failure_rate")) < 0.51);
+	char *text = json_dumps(v, JSON_COMPACT);
+	CHECK(text && !strstr(text, "s3cret"));
+	free(text);
+	json_decref(v);
+}
+
 static void test_formats(void)
 {
 	struct admin_run run;
@@ -402,7 +442,7 @@ static void test_reporting_user(void)
 	if (CHECK(mysql_real_connect(m, NULL, report_user, "it's a \"reporting\" secret\\", E2E.db_name, 0, E2E.db_socket,
 				     0) != NULL)) {
 		static const char *const views[] = {"report_usage_daily_account", "report_usage_daily_key",
-						    "report_agent_health", "report_keys_unused"};
+						    "report_agent_health", "report_keys_unused", "report_webhook_failures"};
 		for (size_t i = 0; i < sizeof views / sizeof views[0]; i++) {
 			char sql[128];
 			snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", views[i]);
@@ -438,6 +478,7 @@ int suite_reports_register(void)
 	    !CU_add_test(s, "agent_health: runs, success rate, p95 in the last 30 days", test_agent_health) ||
 	    !CU_add_test(s, "usage_daily_key and usage_daily_account equal the requests made", test_usage) ||
 	    !CU_add_test(s, "keys_unused: never used and idle for 30 days, not revoked", test_keys_unused) ||
+	    !CU_add_test(s, "webhook_failures: rates per endpoint, host only", test_webhook_failures) ||
 	    !CU_add_test(s, "csv (RFC 4180) and table formats", test_formats) ||
 	    !CU_add_test(s, "unknown report, bad options: exit 2", test_errors) ||
 	    !CU_add_test(s, "reporting-user create: SELECT on the views only", test_reporting_user))

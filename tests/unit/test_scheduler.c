@@ -8,6 +8,7 @@
 #include "agenttype.h"
 #include "arena.h"
 #include "crontick.h"
+#include "deliveries.h"
 #include "runner.h"
 #include "suites.h"
 #include "worker.h"
@@ -416,6 +417,28 @@ static void test_worker_slot(void)
 	CU_ASSERT_STRING_EQUAL(id, "");
 }
 
+static void test_retry_schedule(void)
+{
+	long d[8];
+	CU_ASSERT_EQUAL(deliveries_parse_schedule("5,30,120,600,3600,18000,36000", d, 8), 7);
+	CU_ASSERT_EQUAL(d[0], 5);
+	CU_ASSERT_EQUAL(d[6], 36000);
+	CU_ASSERT_EQUAL(deliveries_parse_schedule("1", d, 8), 1);
+	const char *bad[] = {"", "0", "1,,2", "1,", ",1", "-1", "1 ,2", "x", "1,2,3,4,5,6,7,8,9", "604801", NULL};
+	for (int i = 0; bad[i]; i++)
+		CU_ASSERT_EQUAL(deliveries_parse_schedule(bad[i], d, 8), -1);
+	CU_ASSERT_EQUAL(deliveries_parse_schedule(NULL, d, 8), -1);
+	/* +-20% jitter around each entry; past the last entry there is no retry. */
+	long s[] = {5, 30};
+	for (int i = 0; i < 200; i++) {
+		long long a = deliveries_retry_in_ms(s, 2, 1), b = deliveries_retry_in_ms(s, 2, 2);
+		CU_ASSERT(a >= 4000 && a <= 6000);
+		CU_ASSERT(b >= 24000 && b <= 36000);
+	}
+	CU_ASSERT_EQUAL(deliveries_retry_in_ms(s, 2, 3), -1);
+	CU_ASSERT_EQUAL(deliveries_retry_in_ms(s, 2, 0), -1);
+}
+
 int test_scheduler_suite(void)
 {
 	static const struct {
@@ -434,6 +457,7 @@ int test_scheduler_suite(void)
 		{"echo runner", test_echo_runner},
 		{"agent type validators (weather, http_request)", test_validators},
 		{"worker slot", test_worker_slot},
+		{"webhook retry schedule and jitter", test_retry_schedule},
 	};
 	CU_pSuite suite = CU_add_suite("scheduler", NULL, NULL);
 	if (!suite)

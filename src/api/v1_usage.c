@@ -46,7 +46,7 @@ static void format_day(long day, char out[11])
 
 /* One day's figures (or the totals). */
 typedef struct figures {
-	long long requests, run_time_ms, signals;
+	long long requests, run_time_ms, signals, deliveries_succeeded, deliveries_failed;
 	long long runs[NSTATUS];
 	json_t *keys; /* key id -> requests */
 } figures;
@@ -80,9 +80,10 @@ static json_t *figures_json(arena *a, const figures *f, const char *date)
 	json_t *runs = json_object();
 	for (int s = 0; s < NSTATUS; s++)
 		json_object_set_new(runs, RUN_STATUSES[s], json_integer(f->runs[s]));
-	json_t *j = json_pack("{s:I, s:o, s:o, s:I, s:I}", "api_requests", (json_int_t)f->requests,
+	json_t *j = json_pack("{s:I, s:o, s:o, s:I, s:I, s:{s:I, s:I}}", "api_requests", (json_int_t)f->requests,
 			      "api_requests_by_key", by_key, "runs", runs, "run_time_ms", (json_int_t)f->run_time_ms,
-			      "signals", (json_int_t)f->signals);
+			      "signals", (json_int_t)f->signals, "webhook_deliveries", "succeeded",
+			      (json_int_t)f->deliveries_succeeded, "failed", (json_int_t)f->deliveries_failed);
 	if (date)
 		json_object_set_new(j, "date", json_string(date));
 	return j;
@@ -128,9 +129,9 @@ static int collect(request *r, const char *from, const char *to, figures *fig, i
 {
 	db *d = r->app->db;
 	usage_day_key *req;
-	usage_day_status *runs;
+	usage_day_status *runs, *dlv;
 	usage_day_value *rt, *sig;
-	int nreq, nruns, nrt, nsig;
+	int nreq, nruns, nrt, nsig, ndlv;
 	enum store_result res = db_begin(d);
 	if (res == STORE_OK)
 		res = store_usage_requests(d, r->a, r->account_id, from, to, &req, &nreq);
@@ -140,6 +141,8 @@ static int collect(request *r, const char *from, const char *to, figures *fig, i
 		res = store_usage_run_time(d, r->a, r->account_id, from, to, &rt, &nrt);
 	if (res == STORE_OK)
 		res = store_usage_signals(d, r->a, r->account_id, from, to, &sig, &nsig);
+	if (res == STORE_OK)
+		res = store_usage_deliveries(d, r->a, r->account_id, from, to, &dlv, &ndlv);
 	if (res != STORE_OK) {
 		db_rollback(d);
 		return req_fail_store(r, res, NULL);
@@ -155,8 +158,8 @@ static int collect(request *r, const char *from, const char *to, figures *fig, i
 		figures *f = slot(fig, n, first, runs[i].day);
 		for (int s = 0; f && s < NSTATUS; s++)
 			if (runs[i].status && strcmp(runs[i].status, RUN_STATUSES[s]) == 0) {
-				f->runs[s] += runs[i].runs;
-				total->runs[s] += runs[i].runs;
+				f->runs[s] += runs[i].count;
+				total->runs[s] += runs[i].count;
 			}
 	}
 	for (int i = 0; i < nrt; i++) {
@@ -172,6 +175,14 @@ static int collect(request *r, const char *from, const char *to, figures *fig, i
 			f->signals += sig[i].value;
 			total->signals += sig[i].value;
 		}
+	}
+	for (int i = 0; i < ndlv; i++) {
+		figures *f = slot(fig, n, first, dlv[i].day);
+		if (!f || !dlv[i].status)
+			continue;
+		int ok = strcmp(dlv[i].status, "succeeded") == 0;
+		*(ok ? &f->deliveries_succeeded : &f->deliveries_failed) += dlv[i].count;
+		*(ok ? &total->deliveries_succeeded : &total->deliveries_failed) += dlv[i].count;
 	}
 	int rc = add_redis_counts(r, fig, n, first, total);
 	db_rollback(d); /* read only */

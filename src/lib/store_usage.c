@@ -30,6 +30,13 @@ static const char SQL_SIGNALS[] =
 	"WHERE account_id = ? AND created_at >= CAST(? AS DATE) AND created_at < CAST(? AS DATE) + INTERVAL 1 DAY "
 	"GROUP BY d";
 
+/* Webhook deliveries that finished, by the day they did (succeeded: delivered; failed: the last attempt). */
+static const char SQL_DELIVERIES[] =
+	"SELECT DATE_FORMAT(COALESCE(delivered_at, updated_at), '%Y-%m-%d') AS d, status, COUNT(*) FROM webhook_deliveries "
+	"WHERE account_id = ? AND status IN ('succeeded', 'failed') "
+	"AND COALESCE(delivered_at, updated_at) >= CAST(? AS DATE) "
+	"AND COALESCE(delivered_at, updated_at) < CAST(? AS DATE) + INTERVAL 1 DAY GROUP BY d, status";
+
 static long long cell_ll(const char *s)
 {
 	return s ? strtoll(s, NULL, 10) : 0;
@@ -119,11 +126,11 @@ enum store_result store_usage_requests(db *d, arena *a, const char *account_id, 
 	return STORE_OK;
 }
 
-enum store_result store_usage_runs(db *d, arena *a, const char *account_id, const char *from, const char *to,
-				   usage_day_status **rows, int *n)
+static enum store_result day_status(db *d, arena *a, const char *sql, const char *account_id, const char *from,
+				    const char *to, usage_day_status **rows, int *n)
 {
 	store_rows r;
-	enum store_result res = range_query(d, a, SQL_RUNS, account_id, from, to, &r);
+	enum store_result res = range_query(d, a, sql, account_id, from, to, &r);
 	if (res != STORE_OK)
 		return res;
 	*rows = arena_alloc(a, (size_t)(r.nrows ? r.nrows : 1) * sizeof **rows);
@@ -131,6 +138,18 @@ enum store_result store_usage_runs(db *d, arena *a, const char *account_id, cons
 		(*rows)[i] = (usage_day_status){r.cell[i][0], r.cell[i][1], cell_ll(r.cell[i][2])};
 	*n = r.nrows;
 	return STORE_OK;
+}
+
+enum store_result store_usage_runs(db *d, arena *a, const char *account_id, const char *from, const char *to,
+				   usage_day_status **rows, int *n)
+{
+	return day_status(d, a, SQL_RUNS, account_id, from, to, rows, n);
+}
+
+enum store_result store_usage_deliveries(db *d, arena *a, const char *account_id, const char *from, const char *to,
+					 usage_day_status **rows, int *n)
+{
+	return day_status(d, a, SQL_DELIVERIES, account_id, from, to, rows, n);
 }
 
 static enum store_result day_values(db *d, arena *a, const char *sql, const char *account_id, const char *from,

@@ -31,7 +31,7 @@ typedef struct usage_day_key {
 
 typedef struct usage_day_status {
 	char *day, *status;
-	long long runs;
+	long long count;
 } usage_day_status;
 
 typedef struct usage_day_value {
@@ -45,6 +45,9 @@ enum store_result store_usage_requests(db *d, arena *a, const char *account_id, 
 /* Runs per day (of queued_at, UTC) and status. */
 enum store_result store_usage_runs(db *d, arena *a, const char *account_id, const char *from, const char *to,
 				   usage_day_status **rows, int *n);
+/* Webhook deliveries that finished in [FROM, TO] by UTC day and status (succeeded | failed). */
+enum store_result store_usage_deliveries(db *d, arena *a, const char *account_id, const char *from, const char *to,
+					 usage_day_status **rows, int *n);
 /* Milliseconds between start and finish of the finished runs, summed per day of queued_at. */
 enum store_result store_usage_run_time(db *d, arena *a, const char *account_id, const char *from, const char *to,
 				       usage_day_value **rows, int *n);

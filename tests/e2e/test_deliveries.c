@@ -449,6 +449,33 @@ out:
 	resp_free(&r);
 }
 
+/* GET /usage counts the account's finished deliveries by status (compared with the table; deliveries may still
+ * be retrying, so the two reads are repeated until they agree, bounded). */
+static void test_usage_counts(void)
+{
+	struct resp r = {0};
+	int agreed = 0;
+	for (int i = 0; i < 20 && !agreed; i++) {
+		struct rows x = {0};
+		long n = e2e_sql(&x, "SELECT COUNT(IF(status = 'succeeded', 1, NULL)), COUNT(IF(status = 'failed', 1, NULL)) "
+				     "FROM webhook_deliveries WHERE account_id = ?",
+				 (const char *[]){T.account, NULL});
+		if (n == 1 && http_get(&r, T.key, "/api/v1/usage") == 200) {
+			long long ok = strtoll(x.cell[0][0], NULL, 10), failed = strtoll(x.cell[0][1], NULL, 10);
+			json_t *t = jget(r.json, "data.totals.webhook_deliveries");
+			agreed = ok > 0 && failed > 0 && json_integer_value(jget(t, "succeeded")) == ok &&
+				 json_integer_value(jget(t, "failed")) == failed;
+		}
+		rows_free(&x);
+		if (!agreed) {
+			struct timespec half = {0, 500 * 1000 * 1000};
+			nanosleep(&half, NULL);
+		}
+	}
+	CHECK(agreed);
+	resp_free(&r);
+}
+
 int suite_deliveries_register(void)
 {
 	CU_pSuite s = CU_add_suite("deliveries", init, cleanup);
@@ -459,7 +486,8 @@ int suite_deliveries_register(void)
 	    !CU_add_test(s, "500 twice then 200: the third attempt, the same webhook-id and body", test_retries) ||
 	    !CU_add_test(s, "410: the endpoint is disabled at once, with a notification", test_gone) ||
 	    !CU_add_test(s, "5 failed deliveries in a row disable the endpoint, with a notification",
-			 test_repeated_failures))
+			 test_repeated_failures) ||
+	    !CU_add_test(s, "usage counts the finished deliveries", test_usage_counts))
 		return -1;
 	return 0;
 }

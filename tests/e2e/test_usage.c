@@ -131,6 +131,7 @@ static void test_counts(void)
 	json_t *bt = jget(r.json, "data.totals");
 	CHECK(by_key(bt, A.key_id) == 0 && by_key(bt, poll_key_id) == 0);
 	CHECK(num(bt, "signals") == 0 && num(bt, "runs.succeeded") == 0);
+	CHECK(num(bt, "webhook_deliveries.succeeded") == 0 && num(bt, "webhook_deliveries.failed") == 0);
 	CHECK(num(bt, "api_requests") == by_key(bt, B.key_id));
 	CHECK(json_array_size(jget(r.json, "data.days")) == 30);
 	CHECK_STR(jstr(r.json, "data.to"), day);

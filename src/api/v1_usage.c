@@ -41,7 +41,9 @@ static void format_day(long day, char out[11])
 	time_t t = (time_t)day * 86400;
 	struct tm tm;
 	gmtime_r(&t, &tm);
-	snprintf(out, 11, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	/* strftime: its output length is bounded by the format, so the 10-character day always fits */
+	if (strftime(out, 11, "%Y-%m-%d", &tm) == 0)
+		out[0] = '\0';
 }
 
 /* One day's figures (or the totals). */

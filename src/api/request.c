@@ -1,5 +1,7 @@
 /* request: failure recording, response building and rendering for one request. */
 #include "request.h"
+#include "cursor.h"
+#include "sbuf.h"
 #include "db.h"
 #include "log.h"
 
@@ -140,6 +142,52 @@ void req_finalize(request *r)
 		render_error(r);
 		r->finalized = 1;
 	}
+}
+
+int req_check_members(request *r, const json_t *body, const char *const *writable, const char *const *read_only)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)body, key, v)
+	{
+		int ro = 0, ok = 0;
+		for (const char *const *k = read_only; *k; k++)
+			ro |= strcmp(*k, key) == 0;
+		for (const char *const *k = writable; *k; k++)
+			ok |= strcmp(*k, key) == 0;
+		if (ro)
+			return req_fail_param(r, ERR_PARAMETER_READ_ONLY, key, arena_printf(r->a, "%s is read-only", key));
+		if (!ok)
+			return req_fail_param(r, ERR_PARAMETER_UNKNOWN, strlen(key) <= 64 ? key : NULL,
+					      arena_printf(r->a, "unknown field '%.64s'", key));
+	}
+	return 0;
+}
+
+int req_respond_list(request *r, json_t *data, const char *next_id)
+{
+	json_t *cursor = json_null();
+	if (next_id) {
+		char c[CURSOR_MAX_LEN];
+		cursor_encode(next_id, c);
+		cursor = json_string(c);
+	}
+	return req_respond(r, 200,
+			   json_pack("{s:o, s:b, s:o}", "data", data, "has_more", next_id != NULL, "next_cursor", cursor));
+}
+
+int req_respond_list_text(request *r, sbuf *b, const char *next_id)
+{
+	if (next_id) {
+		char c[CURSOR_MAX_LEN];
+		cursor_encode(next_id, c);
+		sbuf_cstr(b, "],\"has_more\":true,\"next_cursor\":\"");
+		sbuf_cstr(b, c);
+		sbuf_raw(b, "\"}", 2);
+	} else {
+		sbuf_cstr(b, "],\"has_more\":false,\"next_cursor\":null}");
+	}
+	return req_respond_text(r, 200, b->buf, b->len);
 }
 
 int req_respond_text(request *r, int status, const char *text, size_t len)

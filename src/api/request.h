@@ -81,6 +81,19 @@ int req_respond(request *r, int status, json_t *body);
 /* {"data": DATA} with STATUS. */
 int req_respond_data(request *r, int status, json_t *data);
 
+/* Unknown and read-only members of BODY are 422s naming the member (parameter_unknown / parameter_read_only).
+ * WRITABLE and READ_ONLY are NULL-terminated. Returns 0, or -1 with the failure recorded. */
+int req_check_members(request *r, const json_t *body, const char *const *writable, const char *const *read_only);
+
+/* 200 with the list envelope {"data": DATA, "has_more", "next_cursor"}; NEXT_ID is the id the next page
+ * continues from (NULL: the last page). DATA is stolen. */
+int req_respond_list(request *r, json_t *data, const char *next_id);
+
+struct sbuf;
+/* The same envelope for a list written as text: B holds `{"data":[` and the items; this closes it and answers
+ * 200. */
+int req_respond_list_text(request *r, struct sbuf *b, const char *next_id);
+
 /* Answers STATUS with TEXT (LEN bytes of JSON, living at least as long as the request: arena or static). */
 int req_respond_text(request *r, int status, const char *text, size_t len);
 

@@ -2,7 +2,6 @@
 #include "agenttype.h"
 #include "audit.h"
 #include "cron.h"
-#include "cursor.h"
 #include "handlers.h"
 #include "mergepatch.h"
 #include "store_account.h"
@@ -30,13 +29,6 @@ static const char *const READ_ONLY[] = {"id",          "status",      "created_a
 #define HOOK_TOKEN_LEN 43 /* base62: about 256 bits */
 #define HOOK_HINT_LEN 4
 
-static int listed(const char *const *list, const char *key)
-{
-	for (; *list; list++)
-		if (strcmp(*list, key) == 0)
-			return 1;
-	return 0;
-}
 
 /* The agent as the API shows it: every documented field present, unset ones null, written straight to
  * text (lists are the hot path). config is spliced as stored: it was serialized by jansson on write and the
@@ -96,26 +88,6 @@ static json_t *writable_doc(const agent_row *g)
 	json_t *config = json_loads(g->config, 0, NULL);
 	return json_pack("{s:s, s:s, s:s?, s:s, s:o}", "name", g->name, "type", g->type, "schedule", g->schedule,
 			 "timezone", g->timezone, "config", config ? config : json_object());
-}
-
-/* Unknown and read-only members of BODY are 422s naming the member. */
-static int check_members(request *r, const json_t *body)
-{
-	const char *key;
-	json_t *v;
-	char msg[160];
-	json_object_foreach((json_t *)body, key, v)
-	{
-		if (listed(READ_ONLY, key)) {
-			snprintf(msg, sizeof msg, "%s is read-only", key);
-			return req_fail_param(r, ERR_PARAMETER_READ_ONLY, key, msg);
-		}
-		if (!listed(WRITABLE, key)) {
-			snprintf(msg, sizeof msg, "unknown field '%.64s'", key);
-			return req_fail_param(r, ERR_PARAMETER_UNKNOWN, strlen(key) <= 64 ? key : NULL, msg);
-		}
-	}
-	return 0;
 }
 
 /* Validates the whole desired state DOC into F (strings point into DOC or the arena). */
@@ -286,14 +258,7 @@ int v1_agents_list(request *r)
 		sbuf_raw(&b, i ? ",{" : "{", i ? 2 : 1);
 		agent_render(&b, &rows[i], NULL);
 	}
-	sbuf_cstr(&b, has_more ? "],\"has_more\":true,\"next_cursor\":\"" : "],\"has_more\":false,\"next_cursor\":null}");
-	if (has_more) {
-		char c[CURSOR_MAX_LEN];
-		cursor_encode(rows[n - 1].id, c);
-		sbuf_cstr(&b, c);
-		sbuf_raw(&b, "\"}", 2);
-	}
-	return req_respond_text(r, 200, b.buf, b.len);
+	return req_respond_list_text(r, &b, has_more ? rows[n - 1].id : NULL);
 }
 
 int v1_agents_get(request *r)
@@ -308,7 +273,7 @@ int v1_agents_get(request *r)
 int v1_agents_create(request *r)
 {
 	agent_fields f;
-	if (check_members(r, r->json) != 0 || validate_doc(r, r->json, &f) != 0)
+	if (req_check_members(r, r->json, WRITABLE, READ_ONLY) != 0 || validate_doc(r, r->json, &f) != 0)
 		return -1;
 	db *d = r->app->db;
 	enum store_result res = db_begin(d);
@@ -342,7 +307,7 @@ int v1_agents_create(request *r)
 
 int v1_agents_update(request *r)
 {
-	if (check_members(r, r->json) != 0)
+	if (req_check_members(r, r->json, WRITABLE, READ_ONLY) != 0)
 		return -1;
 	db *d = r->app->db;
 	enum store_result res = db_begin(d);

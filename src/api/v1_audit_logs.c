@@ -1,5 +1,4 @@
 /* v1_audit_logs: /api/v1/audit-logs — the account's audit trail, filtered, newest first. */
-#include "cursor.h"
 #include "handlers.h"
 #include "rfc3339.h"
 #include "sbuf.h"
@@ -114,12 +113,5 @@ int v1_audit_logs_list(request *r)
 		sbuf_raw(&b, i ? ",{" : "{", i ? 2 : 1);
 		audit_render(&b, &rows[i]);
 	}
-	sbuf_cstr(&b, has_more ? "],\"has_more\":true,\"next_cursor\":\"" : "],\"has_more\":false,\"next_cursor\":null}");
-	if (has_more) {
-		char c[CURSOR_MAX_LEN];
-		cursor_encode(rows[n - 1].id, c);
-		sbuf_cstr(&b, c);
-		sbuf_raw(&b, "\"}", 2);
-	}
-	return req_respond_text(r, 200, b.buf, b.len);
+	return req_respond_list_text(r, &b, has_more ? rows[n - 1].id : NULL);
 }

@@ -1,6 +1,5 @@
 /* v1_notifications: /api/v1/notifications — the account's notifications, one of them, marking them read. */
 #include "audit.h"
-#include "cursor.h"
 #include "handlers.h"
 #include "store_notification.h"
 
@@ -51,13 +50,7 @@ int v1_notifications_list(request *r)
 	json_t *data = json_array();
 	for (int i = 0; i < n; i++)
 		json_array_append_new(data, notification_full(&rows[i]));
-	json_t *cursor = json_null();
-	if (more) {
-		char c[CURSOR_MAX_LEN];
-		cursor_encode(rows[n - 1].id, c);
-		cursor = json_string(c);
-	}
-	return req_respond(r, 200, json_pack("{s:o, s:b, s:o}", "data", data, "has_more", more, "next_cursor", cursor));
+	return req_respond_list(r, data, more ? rows[n - 1].id : NULL);
 }
 
 int v1_notifications_get(request *r)

@@ -1,5 +1,4 @@
 /* v1_runs: runs of an agent, one run, and display messages (of an agent or of a run). */
-#include "cursor.h"
 #include "handlers.h"
 #include "store_agent.h"
 #include "store_run.h"
@@ -26,18 +25,6 @@ static json_t *message_json(const message_row *m)
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "id", m->id, "agent_id", m->agent_id, "run_id",
 			 m->run_id, "role", m->role, "content", m->content, "data", json_text_or_null(m->data),
 			 "created_at", m->created_at);
-}
-
-/* The list envelope; NEXT is the id the next page continues from (NULL: last page). */
-static int respond_list(request *r, json_t *data, const char *next)
-{
-	json_t *cursor = json_null();
-	if (next) {
-		char c[CURSOR_MAX_LEN];
-		cursor_encode(next, c);
-		cursor = json_string(c);
-	}
-	return req_respond(r, 200, json_pack("{s:o, s:b, s:o}", "data", data, "has_more", next != NULL, "next_cursor", cursor));
 }
 
 /* The agent must be a live agent of the caller's account (a 404 otherwise, like any foreign id). */
@@ -74,7 +61,7 @@ int v1_runs_list(request *r)
 	json_t *data = json_array();
 	for (int i = 0; i < n; i++)
 		json_array_append_new(data, run_json(&rows[i]));
-	return respond_list(r, data, more ? rows[n - 1].id : NULL);
+	return req_respond_list(r, data, more ? rows[n - 1].id : NULL);
 }
 
 int v1_runs_get(request *r)
@@ -100,7 +87,7 @@ static int list_messages(request *r, const char *agent_id, const char *run_id)
 	json_t *data = json_array();
 	for (int i = 0; i < n; i++)
 		json_array_append_new(data, message_json(&rows[i]));
-	return respond_list(r, data, more ? rows[n - 1].id : NULL);
+	return req_respond_list(r, data, more ? rows[n - 1].id : NULL);
 }
 
 int v1_messages_list_agent(request *r)

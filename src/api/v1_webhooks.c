@@ -1,7 +1,6 @@
 /* v1_webhooks: /api/v1/webhooks — endpoints (list, create, get, update, delete, rotate-secret) and their
  * deliveries (list, redeliver). Deliveries themselves are sent by the scheduler (src/scheduler/deliveries.c). */
 #include "audit.h"
-#include "cursor.h"
 #include "handlers.h"
 #include "mergepatch.h"
 #include "secretbox.h"
@@ -19,14 +18,6 @@
 
 static const char *const WRITABLE[] = {"url", "events", "description", "enabled", NULL};
 static const char *const READ_ONLY[] = {"id", "secret", "disabled_reason", "created_at", "updated_at", NULL};
-
-static int listed(const char *const *list, const char *key)
-{
-	for (; *list; list++)
-		if (strcmp(*list, key) == 0)
-			return 1;
-	return 0;
-}
 
 /* The endpoint as the API shows it; SECRET (the one-time signing secret) is added when not NULL. */
 static json_t *endpoint_json(const webhook_endpoint_row *w, const char *secret)
@@ -49,38 +40,6 @@ static json_t *delivery_json(const webhook_delivery_row *x)
 			      "created_at", x->created_at, "updated_at", x->updated_at, "delivered_at", x->delivered_at);
 	json_object_set_new(j, "last_status_code", x->last_status_code >= 0 ? json_integer(x->last_status_code) : json_null());
 	return j;
-}
-
-/* The list envelope; NEXT is the id the next page continues from (NULL: last page). */
-static int respond_list(request *r, json_t *data, const char *next)
-{
-	json_t *cursor = json_null();
-	if (next) {
-		char c[CURSOR_MAX_LEN];
-		cursor_encode(next, c);
-		cursor = json_string(c);
-	}
-	return req_respond(r, 200, json_pack("{s:o, s:b, s:o}", "data", data, "has_more", next != NULL, "next_cursor", cursor));
-}
-
-/* Unknown and read-only members of BODY are 422s naming the member. */
-static int check_members(request *r, const json_t *body)
-{
-	const char *key;
-	json_t *v;
-	char msg[160];
-	json_object_foreach((json_t *)body, key, v)
-	{
-		if (listed(READ_ONLY, key)) {
-			snprintf(msg, sizeof msg, "%s is read-only", key);
-			return req_fail_param(r, ERR_PARAMETER_READ_ONLY, key, msg);
-		}
-		if (!listed(WRITABLE, key)) {
-			snprintf(msg, sizeof msg, "unknown field '%.64s'", key);
-			return req_fail_param(r, ERR_PARAMETER_UNKNOWN, strlen(key) <= 64 ? key : NULL, msg);
-		}
-	}
-	return 0;
 }
 
 /* Validates the whole desired state DOC into F (strings in DOC or the arena); *HOST gets the URL's host
@@ -191,7 +150,7 @@ int v1_webhooks_list(request *r)
 	json_t *data = json_array();
 	for (int i = 0; i < n; i++)
 		json_array_append_new(data, endpoint_json(&rows[i], NULL));
-	return respond_list(r, data, has_more ? rows[n - 1].id : NULL);
+	return req_respond_list(r, data, has_more ? rows[n - 1].id : NULL);
 }
 
 int v1_webhooks_get(request *r)
@@ -207,7 +166,7 @@ int v1_webhooks_create(request *r)
 {
 	webhook_endpoint_fields f;
 	const char *host;
-	if (check_members(r, r->json) != 0 || validate_doc(r, r->json, &f, &host, 1) != 0)
+	if (req_check_members(r, r->json, WRITABLE, READ_ONLY) != 0 || validate_doc(r, r->json, &f, &host, 1) != 0)
 		return -1;
 	db *d = r->app->db;
 	enum store_result res = db_begin(d);
@@ -247,7 +206,7 @@ int v1_webhooks_create(request *r)
 
 int v1_webhooks_update(request *r)
 {
-	if (check_members(r, r->json) != 0)
+	if (req_check_members(r, r->json, WRITABLE, READ_ONLY) != 0)
 		return -1;
 	db *d = r->app->db;
 	enum store_result res = db_begin(d);
@@ -357,7 +316,7 @@ int v1_webhooks_deliveries_list(request *r)
 	json_t *data = json_array();
 	for (int i = 0; i < n; i++)
 		json_array_append_new(data, delivery_json(&rows[i]));
-	return respond_list(r, data, has_more ? rows[n - 1].id : NULL);
+	return req_respond_list(r, data, has_more ? rows[n - 1].id : NULL);
 }
 
 int v1_webhooks_redeliver(request *r)

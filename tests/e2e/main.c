@@ -72,10 +72,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "e2e: registering the suites failed: %s\n", CU_get_error_msg());
 	} else {
 		CU_basic_set_mode(CU_BRM_VERBOSE);
-		CU_basic_run_tests();
-		int failed = (int)(CU_get_number_of_failures() + CU_get_number_of_suites_failed() +
-				   CU_get_number_of_tests_failed());
-		status = CU_get_error() == CUE_SUCCESS && failed == 0 ? 0 : 1;
+		/* AP_E2E_SUITE=name runs that suite alone (while developing it); tests/run runs them all. */
+		const char *only = getenv("AP_E2E_SUITE");
+		CU_pSuite suite = only && *only ? CU_get_suite(only) : NULL;
+		if (only && *only && !suite) {
+			fprintf(stderr, "e2e: no suite named %s\n", only);
+		} else {
+			if (suite)
+				CU_basic_run_suite(suite);
+			else
+				CU_basic_run_tests();
+			int failed = (int)(CU_get_number_of_failures() + CU_get_number_of_suites_failed() +
+					   CU_get_number_of_tests_failed());
+			status = CU_get_error() == CUE_SUCCESS && failed == 0 ? 0 : 1;
+		}
 	}
 	CU_cleanup_registry();
 	e2e_sql_close();

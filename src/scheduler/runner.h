@@ -3,6 +3,7 @@
 #define AP_RUNNER_H
 
 #include "arena.h"
+#include "db.h"
 #include "settings.h"
 #include "store_run.h"
 
@@ -20,6 +21,8 @@ typedef struct runner_message {
 typedef struct runner_ctx {
 	arena *a;               /* this run's memory, released after its outcome is recorded */
 	const settings *cfg;    /* server-side settings (allow_private_addresses, weather URLs, ...) */
+	db *db;                 /* the worker's MariaDB connection (no transaction open), for runners that
+	                         * load credentials, connections or MCP servers; set by the worker */
 	const run_row *run;     /* the claimed run */
 	const json_t *input;    /* the run's input ({"type", "payload"} for signals), or NULL (cron runs) */
 	const json_t *config;   /* the agent's config object, already validated for its type */

@@ -104,6 +104,7 @@ static const char *execute(worker *w, runner_ctx *ctx, const run_row *run, const
 {
 	json_error_t je;
 	runner_init(ctx, w->a, w->cfg, run, NULL, NULL);
+	ctx->db = w->d;
 	json_t *conf = runner_keep(ctx, config ? json_loads(config, 0, &je) : NULL);
 	ctx->config = conf;
 	ctx->input = runner_keep(ctx, run->input ? json_loads(run->input, JSON_DECODE_ANY, &je) : NULL);

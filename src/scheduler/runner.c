@@ -13,10 +13,11 @@
 static const struct {
 	const char *name;
 	runner_fn fn;
+	int flags; /* RUNNER_OWN_GATE, RUNNER_APPROVAL_DEFAULT */
 } RUNNERS[] = {
-	{"echo", agent_echo_run},
-	{"http_request", agent_http_request_run},
-	{"weather_check", agent_weather_check_run},
+	{"echo", agent_echo_run, 0},
+	{"http_request", agent_http_request_run, 0},
+	{"weather_check", agent_weather_check_run, 0},
 };
 
 runner_fn runner_find(const char *name)
@@ -25,6 +26,28 @@ runner_fn runner_find(const char *name)
 		if (strcmp(RUNNERS[i].name, name) == 0)
 			return RUNNERS[i].fn;
 	return NULL;
+}
+
+int runner_flags(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof RUNNERS / sizeof RUNNERS[0]; i++)
+		if (strcmp(RUNNERS[i].name, name) == 0)
+			return RUNNERS[i].flags;
+	return 0;
+}
+
+int runner_gate(runner_ctx *ctx, const char *action, const char *summary, const json_t *args)
+{
+	if (!ctx->require_approval || (ctx->approved_action && strcmp(ctx->approved_action, action) == 0))
+		return 1;
+	if (!ctx->gate_action) {
+		ctx->gate_action = arena_strdup(ctx->a, action);
+		ctx->gate_summary = arena_strdup(ctx->a, summary);
+		ctx->gate_args = runner_keep(ctx, args ? json_deep_copy(args) : json_object());
+		if (!ctx->gate_args)
+			abort();
+	}
+	return 0;
 }
 
 int64_t runner_now_ms(void)

@@ -31,14 +31,37 @@ typedef struct runner_ctx {
 	char error[600];        /* set by runner_fail: readable, no internals or secrets */
 	runner_message *messages, **last;
 	int nmessages;
+	/* Approval gating (runner_gate). Set by the worker before the runner starts: */
+	int require_approval;         /* the agent's require_approval, or its type's RUNNER_APPROVAL_DEFAULT */
+	const char *approved_action;  /* the action this run's approval approved (a resumed run), or NULL */
+	/* Set by the first runner_gate that answered 0: what the approval asks (arena; arguments kept by it). */
+	const char *gate_action, *gate_summary;
+	json_t *gate_args;
 } runner_ctx;
 
 /* A runner: 0 when the run succeeded (output set), -1 when it failed (error set by runner_fail; the
- * output may be set too). */
+ * output may be set too), RUNNER_WAITING when runner_gate answered 0 (the run stops before its action; the
+ * worker records an approval with the gate's action, summary and arguments and sets the run
+ * waiting_approval; once approved the run is executed again from the start and the same runner_gate
+ * answers 1). */
 typedef int (*runner_fn)(runner_ctx *ctx);
+#define RUNNER_WAITING 1
+
+/* Flags of a runner in the table (runner.c): */
+#define RUNNER_OWN_GATE 1         /* it calls runner_gate before its action: the worker does not gate the
+				     whole run of an agent with require_approval */
+#define RUNNER_APPROVAL_DEFAULT 2 /* its gated action needs approval even when require_approval is false */
 
 /* The runner of agent type NAME, or NULL when this scheduler has none. */
 runner_fn runner_find(const char *name);
+/* The RUNNER_* flags of agent type NAME (0 for an unknown type). */
+int runner_flags(const char *name);
+
+/* A gated action: 1 when the run may perform ACTION now (approval is not required, or this run's approval
+ * for ACTION was approved), 0 when the runner must stop and return RUNNER_WAITING. On 0 the first call
+ * records ACTION, SUMMARY (one human-readable line) and ARGS (the exact arguments, never secrets; copied;
+ * NULL: {}) for the approval the worker creates. */
+int runner_gate(runner_ctx *ctx, const char *action, const char *summary, const json_t *args);
 
 /* Prepares CTX for one run in A; DEADLINE_MS = now + run_timeout_seconds. */
 void runner_init(runner_ctx *ctx, arena *a, const settings *cfg, const run_row *run, const json_t *input,

@@ -8,6 +8,7 @@
 #include "sbuf.h"
 #include "store_agent.h"
 #include "queue.h"
+#include "refs.h"
 #include "crypto.h"
 #include "secretbox.h"
 #include "stdwebhook.h"
@@ -150,6 +151,16 @@ static int validate_doc(request *r, const json_t *doc, agent_fields *f)
 		return req_fail_param(r, ERR_PARAMETER_INVALID, "config", "config must be an object");
 	if (at->validate(config, &e) != 0)
 		return req_fail_verr(r, &e);
+	for (const agenttype_ref *ref = at->refs; ref && ref->field; ref++) {
+		const json_t *v = json_object_get(config, ref->field);
+		if (!v || json_is_null(v))
+			continue;
+		const char *param = arena_printf(r->a, "config.%s", ref->field);
+		if (!json_is_string(v))
+			return req_fail_param(r, ERR_PARAMETER_INVALID, param, arena_printf(r->a, "%s must be an id", param));
+		if (refs_check(r, ref, json_string_value(v), param) != 0)
+			return -1;
+	}
 	char *text = json_dumps(config, JSON_COMPACT);
 	if (!text)
 		abort();

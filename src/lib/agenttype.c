@@ -144,9 +144,9 @@ static int check_echo(const json_t *c, verr *e)
 }
 
 const agenttype AGENTTYPES[] = {
-	{"weather_check", "Fetches the weather for a location and raises alerts", check_weather},
-	{"http_request", "Calls an HTTP endpoint and records the response", check_http},
-	{"echo", "Writes its trigger payload (and optional message) back as display messages", check_echo},
+	{"weather_check", "Fetches the weather for a location and raises alerts", check_weather, NULL},
+	{"http_request", "Calls an HTTP endpoint and records the response", check_http, NULL},
+	{"echo", "Writes its trigger payload (and optional message) back as display messages", check_echo, NULL},
 };
 const int AGENTTYPES_COUNT = (int)(sizeof AGENTTYPES / sizeof AGENTTYPES[0]);
 

@@ -72,6 +72,24 @@ void crypto_hex(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+static int unhex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+long crypto_unhex(const char *in, size_t n, unsigned char *out, size_t outlen)
+{
+	if (n % 2 || n / 2 > outlen)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = unhex_digit(in[2 * i]), lo = unhex_digit(in[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return (long)(n / 2);
+}
+
 static const char B64STD[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* Base64 in ALPHABET, with '=' padding when PAD. */

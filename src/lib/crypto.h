@@ -23,6 +23,10 @@ int crypto_is_base62(const char *s, size_t n);
 /* Lowercase hex of N bytes into OUT (2N+1 bytes). */
 void crypto_hex(const unsigned char *in, size_t n, char *out);
 
+/* Hex (either case) of IN (N characters) back into bytes: returns the length, or -1 on an odd length, a
+ * character that is not hex, or more than OUTLEN bytes. */
+long crypto_unhex(const char *in, size_t n, unsigned char *out, size_t outlen);
+
 /* base64url without padding. encode: OUT needs 4*ceil(N/3)+1 bytes. decode: returns the decoded
  * length, or -1 on any character outside the alphabet, bad length, or more than OUTLEN bytes. */
 void crypto_b64url_encode(const unsigned char *in, size_t n, char *out);

@@ -36,6 +36,9 @@ static const struct setting_spec SPECS[] = {
 	{"redis_socket", K_STR, S(redis_socket), 0, 0, 0},
 	{"master_key", K_KEYHEX, S(master_key), 1, 0, 0},
 	{"master_key_version", K_INT, S(master_key_version), 0, 1, 1000000},
+	{"previous_master_key", K_KEYHEX, S(previous_master_key), 0, 0, 0},
+	{"previous_master_key_version", K_INT, S(previous_master_key_version), 0, 1, 1000000},
+	{"credentials_max_per_account", K_INT, S(credentials_max_per_account), 0, 0, 10000000},
 	{"rate_limit_default", K_INT, S(rate_limit_default), 0, 1, 10000000},
 	{"rate_limit_redis_down", K_RLMODE, S(rate_limit_redis_down), 0, 0, 0},
 	{"log_level", K_LOGLEVEL, S(log_level), 0, 0, 0},
@@ -292,6 +295,7 @@ settings *settings_new(const char *path, char *err, size_t errlen)
 	s->webhook_dispatch_seconds = 2;
 	s->webhook_retry_schedule = xstrdup("5,30,120,600,3600,18000,36000");
 	s->webhook_disable_after_failures = 5;
+	s->credentials_max_per_account = 1000;
 
 	unsigned char seen[NSPECS] = {0};
 	if (!path)
@@ -318,6 +322,19 @@ settings *settings_new(const char *path, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	/* A previous key and its version come together, and never share the current key's version. */
+	int has_prev_key = 0, has_prev_version = s->previous_master_key_version != 0;
+	for (size_t i = 0; i < NSPECS; i++)
+		if (strcmp(SPECS[i].name, "previous_master_key") == 0)
+			has_prev_key = seen[i];
+	if (has_prev_key != has_prev_version) {
+		snprintf(err, errlen, "settings previous_master_key and previous_master_key_version go together");
+		goto fail;
+	}
+	if (has_prev_version && s->previous_master_key_version == s->master_key_version) {
+		snprintf(err, errlen, "setting previous_master_key_version must differ from master_key_version");
+		goto fail;
+	}
 	return s;
 fail:
 	settings_free(s);
@@ -332,7 +349,17 @@ void settings_free(settings *s)
 		if (SPECS[i].kind == K_STR || SPECS[i].kind == K_URL || SPECS[i].kind == K_HTTPURL)
 			free(*(char **)((char *)s + SPECS[i].offset));
 	explicit_bzero(s->master_key, sizeof s->master_key);
+	explicit_bzero(s->previous_master_key, sizeof s->previous_master_key);
 	free(s);
+}
+
+const unsigned char *settings_master_key(const settings *s, int version)
+{
+	if (version == s->master_key_version)
+		return s->master_key;
+	if (s->previous_master_key_version != 0 && version == s->previous_master_key_version)
+		return s->previous_master_key;
+	return NULL;
 }
 
 const char *settings_take_config_arg(int *argc, char **argv)

@@ -18,6 +18,10 @@ typedef struct settings {
 	char *redis_socket;       /* redis_socket, optional */
 	unsigned char master_key[32]; /* master_key, required: 64 hex digits */
 	int master_key_version;   /* master_key_version, default 1 */
+	unsigned char previous_master_key[32]; /* previous_master_key, optional: the key before a rotation, still opens
+					* values recorded under previous_master_key_version (see rotate-master-key) */
+	int previous_master_key_version; /* previous_master_key_version, default 0 (none) */
+	int credentials_max_per_account; /* credentials_max_per_account: live credentials per account, default 1000 */
 	int rate_limit_default;   /* rate_limit_default, requests per 60 s, default 100 */
 	enum ratelimit_down_mode rate_limit_redis_down; /* open | closed, default open */
 	int log_level;            /* log_level: debug | info | warn | error, default info */
@@ -58,6 +62,10 @@ typedef struct settings {
  * writing one message naming the bad or missing setting into ERR. */
 settings *settings_new(const char *path, char *err, size_t errlen);
 void settings_free(settings *s);
+
+/* The master key that opens values recorded under key VERSION: master_key or previous_master_key, or NULL when
+ * neither has that version. */
+const unsigned char *settings_master_key(const settings *s, int version);
 
 /* Finds --config FILE (or --config=FILE) in argv and removes it; returns the path or NULL. */
 const char *settings_take_config_arg(int *argc, char **argv);

@@ -10,6 +10,7 @@ int test_outbound_suite(void);
 int test_pipeline_suite(void);
 int test_ratelimit_suite(void);
 int test_scheduler_suite(void);
+int test_smtp_suite(void);
 int test_webhook_url_suite(void);
 
 #endif

@@ -52,6 +52,12 @@ int v1_webhooks_rotate_secret(request *r);
 int v1_webhooks_deliveries_list(request *r);
 int v1_webhooks_redeliver(request *r);
 
+/* v1_credentials.c */
+int v1_credentials_list(request *r);
+int v1_credentials_create(request *r);
+int v1_credentials_get(request *r);
+int v1_credentials_revoke(request *r);
+
 /* hooks.c */
 int hooks_receive(request *r);
 

@@ -77,6 +77,15 @@ const route ROUTES[] = {
 	{"POST", "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", {"whk_", "dlv_"}, SCOPE_WEBHOOKS_WRITE,
 	 ROUTE_BODY_OPTIONAL | ROUTE_AUDITED, NULL, NULL, v1_webhooks_redeliver, "redeliverWebhookDelivery"},
 
+	{"GET", "/api/v1/credentials", NOIDS, SCOPE_CREDENTIALS_READ, ROUTE_LIST, NULL, "cred_", v1_credentials_list,
+	 "listCredentials"},
+	{"POST", "/api/v1/credentials", NOIDS, SCOPE_CREDENTIALS_WRITE, ROUTE_BODY | ROUTE_AUDITED, NULL, NULL,
+	 v1_credentials_create, "createCredential"},
+	{"GET", "/api/v1/credentials/{id}", {"cred_"}, SCOPE_CREDENTIALS_READ, 0, NULL, NULL, v1_credentials_get,
+	 "getCredential"},
+	{"POST", "/api/v1/credentials/{id}/revoke", {"cred_"}, SCOPE_CREDENTIALS_WRITE,
+	 ROUTE_BODY_OPTIONAL | ROUTE_AUDITED, NULL, NULL, v1_credentials_revoke, "revokeCredential"},
+
 	{"POST", "/hooks/{token}", {NULL}, SCOPE_NONE, ROUTE_PUBLIC | ROUTE_HOOK_BODY, NULL, NULL, hooks_receive,
 	 "receiveInboundWebhook"},
 };

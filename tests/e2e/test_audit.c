@@ -12,7 +12,7 @@ static const char *const GENEROUS[] = {"--rate-limit", "100000", "--expires", "n
 
 static int init(void)
 {
-	if (e2e_tenant(&A, "audit-a", "agents:read agents:write audit_logs:read notifications:write webhooks:write", GENEROUS) != 0 ||
+	if (e2e_tenant(&A, "audit-a", "agents:read agents:write audit_logs:read notifications:write webhooks:write credentials:write", GENEROUS) != 0 ||
 	    e2e_tenant(&B, "audit-b", "all", GENEROUS) != 0 ||
 	    e2e_tenant(&NOSCOPE, "audit-noscope", "agents:read agents:write", GENEROUS) != 0)
 		return -1;
@@ -87,7 +87,7 @@ static int make_agent(const struct tenant *t, const char *name, char *id)
 /* What a case's {id} names and its entry targets: the fresh agent, a notification of the account (made by
  * SQL: notifications come from the scheduler), the account itself, or the fresh webhook endpoint (whose
  * {delivery_id} is a delivery made by SQL: deliveries come from the scheduler). */
-enum target { T_AGENT, T_NOTIFICATION, T_ACCOUNT, T_WEBHOOK };
+enum target { T_AGENT, T_NOTIFICATION, T_ACCOUNT, T_WEBHOOK, T_CREDENTIAL };
 
 /* Every audited operation of the spec (x-audited), with how to perform it on a fresh agent (or notification)
  * and the action it records. The spec is read from the stack, so a new audited route without a case here
@@ -117,6 +117,10 @@ static const struct {
 	{"redeliverWebhookDelivery", "POST", "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", NULL,
 	 "webhook.delivery_redelivered", 200, T_WEBHOOK},
 	{"deleteWebhook", "DELETE", "/api/v1/webhooks/{id}", NULL, "webhook.deleted", 204, T_WEBHOOK},
+	{"createCredential", "POST", "/api/v1/credentials",
+	 "{\"name\":\"audit\",\"type\":\"bearer_token\",\"secret\":{\"token\":\"audit-token-0123456789\"}}",
+	 "credential.created", 201, T_CREDENTIAL},
+	{"revokeCredential", "POST", "/api/v1/credentials/{id}/revoke", NULL, "credential.revoked", 200, T_CREDENTIAL},
 };
 #define NAGENT_CASES 6
 #define NCASES (sizeof CASES / sizeof CASES[0])
@@ -164,7 +168,7 @@ static void test_every_audited_route(void)
 			      params) == 1);
 	}
 
-	char agent[64] = "", webhook[64] = "", event[64], delivery[64];
+	char agent[64] = "", webhook[64] = "", credential[64] = "", event[64], delivery[64];
 	snprintf(event, sizeof event, "evt_000000003%016lld", salt);
 	snprintf(delivery, sizeof delivery, "dlv_000000003%016lld", salt);
 	for (size_t i = 0; i < NCASES; i++) {
@@ -173,6 +177,7 @@ static void test_every_audited_route(void)
 		const char *target = CASES[i].target == T_NOTIFICATION ? notification
 				     : CASES[i].target == T_ACCOUNT ? A.account
 				     : CASES[i].target == T_WEBHOOK ? webhook
+				     : CASES[i].target == T_CREDENTIAL ? credential
 								     : agent;
 		if (hole)
 			snprintf(p, sizeof p, "%.*s%s%s", (int)(hole - CASES[i].path), CASES[i].path, target, hole + 4);
@@ -205,6 +210,8 @@ static void test_every_audited_route(void)
 			snprintf(agent, sizeof agent, "%s", jstr(r.json, "data.id") ? jstr(r.json, "data.id") : "");
 		if (strcmp(CASES[i].operation, "createWebhook") == 0)
 			snprintf(webhook, sizeof webhook, "%s", jstr(r.json, "data.id") ? jstr(r.json, "data.id") : "");
+		if (strcmp(CASES[i].operation, "createCredential") == 0)
+			snprintf(credential, sizeof credential, "%s", jstr(r.json, "data.id") ? jstr(r.json, "data.id") : "");
 		char rid[80];
 		snprintf(rid, sizeof rid, "%s", resp_header(&r, "X-Request-Id") ? resp_header(&r, "X-Request-Id") : "");
 		char query[256];
@@ -219,6 +226,7 @@ static void test_every_audited_route(void)
 			CHECK_STR(jstr(e, "target_type"), CASES[i].target == T_NOTIFICATION ? "notification"
 							  : CASES[i].target == T_ACCOUNT  ? "account"
 							  : CASES[i].target == T_WEBHOOK  ? "webhook"
+							  : CASES[i].target == T_CREDENTIAL ? "credential"
 											  : "agent");
 			CHECK_STR(jstr(e, "target_id"), target);
 			CHECK_STR(jstr(e, "ip"), "127.0.0.1");

@@ -350,7 +350,7 @@ int cron_tz_valid(const char *name)
 }
 
 /* Days since 1970-01-01 of the proleptic Gregorian date Y-M-D (H. Hinnant's days_from_civil). */
-static long long cron_days_from_civil(long long y, int m, int d)
+long long cron_days_from_civil(long long y, int m, int d)
 {
 	long long era, yoe, doy, doe;
 
@@ -362,7 +362,7 @@ static long long cron_days_from_civil(long long y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-static void cron_civil_from_days(long long z, long long *y, int *m, int *d)
+void cron_civil_from_days(long long z, long long *y, int *m, int *d)
 {
 	long long era, doe, yoe, doy, mp;
 
@@ -377,7 +377,7 @@ static void cron_civil_from_days(long long z, long long *y, int *m, int *d)
 	*y = yoe + era * 400 + (*m <= 2);
 }
 
-static int cron_days_in_month(long long y, int m)
+int cron_days_in_month(long long y, int m)
 {
 	static const int len[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;

@@ -40,4 +40,10 @@ int cron_tz_valid(const char *name);
  * and restores the caller's value (not thread-safe). */
 int cron_next(const cron_expr *c, const char *tz, time_t after, time_t *next);
 
+/* Calendar arithmetic (proleptic Gregorian, H. Hinnant's algorithms), shared with the iCalendar reader:
+ * days since 1970-01-01 of Y-M-D; the date of day Z; the number of days of month M of year Y. */
+long long cron_days_from_civil(long long y, int m, int d);
+void cron_civil_from_days(long long z, long long *y, int *m, int *d);
+int cron_days_in_month(long long y, int m);
+
 #endif

@@ -140,7 +140,7 @@ static const char *httpc_curl_reason(CURLcode rc)
 
 int httpc_do(arena *a, const httpc_request *req, httpc_response *resp, char *err, size_t errlen)
 {
-	static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"};
+	static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "REPORT"};
 	struct httpc_xfer x;
 	urlguard_target t;
 	struct curl_slist *hl = NULL, *pin = NULL;

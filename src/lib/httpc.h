@@ -11,7 +11,7 @@
 #define HTTPC_DEFAULT_MAX_RESPONSE ((size_t)1 << 20)
 
 typedef struct httpc_request {
-	const char *method;            /* GET POST PUT PATCH DELETE HEAD (uppercase) */
+	const char *method;            /* GET POST PUT PATCH DELETE HEAD REPORT (uppercase) */
 	const char *url;
 	const char *const *schemes;    /* allowed schemes, NULL-terminated; NULL: http and https */
 	const char *const *headers;    /* "Name: value" lines, NULL-terminated; may be NULL */

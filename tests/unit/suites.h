@@ -3,6 +3,7 @@
 #define AP_TEST_SUITES_H
 
 int test_audit_suite(void);
+int test_calendar_suite(void);
 int test_cron_suite(void);
 int test_lib_suite(void);
 int test_openapi_suite(void);

@@ -1,0 +1,53 @@
+/* caldav: the CalDAV client (RFC 4791): the events of a connection's calendar in a time range. */
+#ifndef AP_CALDAV_H
+#define AP_CALDAV_H
+
+#include "arena.h"
+#include "db.h"
+#include "ical.h"
+#include "settings.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CALDAV_MAX_RESPONSE ((size_t)4 << 20) /* bytes of one REPORT answer */
+#define CALDAV_MAX_OBJECTS 2000               /* calendar objects in one answer */
+#define CALDAV_MAX_EVENTS 500                 /* events one call returns at most */
+#define CALDAV_MAX_RANGE_DAYS 366             /* the widest FROM..TO window */
+
+/* How the client authenticates: basic (USERNAME, PASSWORD) or bearer (TOKEN). Never logged or returned. */
+typedef struct caldav_auth {
+	const char *username, *password; /* basic_auth */
+	const char *token;               /* bearer_token */
+} caldav_auth;
+
+/* 0 when URL is acceptable as a connection's calendar URL (http or https, a host, at most 2048 bytes, no spaces
+ * or control characters), else -1 with a readable reason in ERR. The outbound guard still applies at use. */
+int caldav_url_check(const char *url, char *err, size_t errlen);
+
+/* Asks the calendar collection at URL for the VEVENTs overlapping [FROM, TO) (epoch seconds): one REPORT
+ * calendar-query (Depth: 1) with a time-range filter, asking the server to expand recurrences (servers that
+ * do not are expanded by ical_collect), through httpc (the outbound guard; ALLOW_PRIVATE is the server-side
+ * setting) within TIMEOUT_MS. Appends the instances to L (sorted). Returns 0, or -1 with a readable reason in
+ * ERR (no secrets): the server unreachable, credentials refused (401/403), no calendar there (404), another
+ * status, or an answer that is not a readable multistatus of iCalendar objects. *AUTH_FAILED is set for 401/403. */
+int caldav_fetch(arena *a, const char *url, const caldav_auth *auth, int64_t from, int64_t to, long timeout_ms,
+		 int allow_private, ical_list *l, int *auth_failed, char *err, size_t errlen);
+
+/* The first MAX instances of sorted L as a new JSON array of event objects: summary, start, end (RFC 3339 UTC;
+ * all-day events as dates, end exclusive), all_day, timezone (the TZID, or null), location, uid, recurring. */
+json_t *caldav_events_json(const ical_list *l, int max);
+
+/* Events of connection CONN_ID of ACCOUNT_ID between FROM and TO (epoch seconds), at most MAX, within TIMEOUT_MS:
+ * loads the connection and its credential, fetches, parses; updates status/last_error/last_synced_at.
+ * Returns 0 with *OUT (a new JSON array of event objects), or -1 with a readable ERR (no secrets, no internals)
+ * and *NOT_FOUND set when the connection is absent or another account's. */
+int calendar_events(db *d, arena *a, const settings *cfg, const char *account_id, const char *conn_id, int64_t from,
+		    int64_t to, int max, long timeout_ms, json_t **out, int *not_found, char *err, size_t errlen);
+
+/* The ids of ACCOUNT_ID's active connections (newest first, at most MAX) into *IDS (arena). Returns 0, or -1
+ * when the database failed. */
+int calendar_connection_ids(db *d, arena *a, const char *account_id, int max, char ***ids, int *n);
+
+#endif

@@ -1,0 +1,856 @@
+/* ical: a bounded iCalendar reader for VEVENTs, with the recurrence expansion a digest needs. */
+#include "ical.h"
+
+#include "cron.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define ICAL_ZONEINFO_DIR "/usr/share/zoneinfo"
+#define ICAL_MAX_EXDATES 1000
+#define ICAL_MAX_OVERRIDES 1000
+
+/* A DATE or DATE-TIME value as written: a wall clock, UTC, or a wall clock in a zone. */
+typedef struct ical_dt {
+	int y, mo, d, h, mi, s;
+	int date_only, utc;
+	char *tzid; /* as written */
+	char *zone; /* resolved IANA zone, or NULL */
+} ical_dt;
+
+typedef struct ical_vevent {
+	char *uid, *summary, *location, *status, *rrule;
+	ical_dt start, end, rid;
+	int has_start, has_end, has_rid, has_duration;
+	int64_t duration; /* seconds */
+	int64_t *exdates; /* UTC instants (all-day: midnights UTC) */
+	int nex, capex;
+} ical_vevent;
+
+/* The state of one ical_collect call. */
+typedef struct ical_ctx {
+	arena *a;
+	char *err;
+	size_t errlen;
+	int64_t from, to;
+	ical_list *l;
+	char *saved_tz;   /* the caller's TZ, restored at the end */
+	int tz_switched, had_tz;
+	char current[96]; /* the TZ value in effect while switched */
+	struct {
+		char *tzid, *zone;
+	} zcache[8];
+	int nz;
+} ical_ctx;
+
+static int ical_fail(ical_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int ical_fail(ical_ctx *c, const char *fmt, ...)
+{
+	if (c->err && c->errlen && !c->err[0]) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(c->err, c->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* ---- time zones ---- */
+
+/* Makes ZONE (IANA name, already validated; NULL: UTC) the TZ in effect, remembering the caller's. */
+static int tz_use(ical_ctx *c, const char *zone)
+{
+	char want[96];
+	if (snprintf(want, sizeof want, ":%s/%s", ICAL_ZONEINFO_DIR, zone ? zone : "UTC") >= (int)sizeof want)
+		return -1;
+	if (c->tz_switched && strcmp(c->current, want) == 0)
+		return 0;
+	if (!c->tz_switched) {
+		const char *cur = getenv("TZ");
+		c->had_tz = cur != NULL;
+		c->saved_tz = cur ? arena_strdup(c->a, cur) : NULL;
+		c->tz_switched = 1;
+	}
+	if (setenv("TZ", want, 1) != 0)
+		return -1;
+	snprintf(c->current, sizeof c->current, "%s", want);
+	tzset();
+	return 0;
+}
+
+static void tz_restore(ical_ctx *c)
+{
+	if (!c->tz_switched)
+		return;
+	if (c->had_tz)
+		setenv("TZ", c->saved_tz, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	c->tz_switched = 0;
+}
+
+/* The IANA zone a TZID names: itself, or a known zone at the end of a vendor path such as
+ * "/mozilla.org/20050126_1/Europe/Berlin". NULL when none is known. */
+static char *zone_of(ical_ctx *c, const char *tzid)
+{
+	for (int i = 0; i < c->nz; i++)
+		if (strcmp(c->zcache[i].tzid, tzid) == 0)
+			return c->zcache[i].zone;
+	char *zone = NULL;
+	if (cron_tz_valid(tzid))
+		zone = arena_strdup(c->a, tzid);
+	for (const char *s = tzid; !zone && (s = strchr(s, '/')) != NULL; s++)
+		if (cron_tz_valid(s + 1))
+			zone = arena_strdup(c->a, s + 1);
+	if (c->nz < (int)(sizeof c->zcache / sizeof c->zcache[0])) {
+		c->zcache[c->nz].tzid = arena_strdup(c->a, tzid);
+		c->zcache[c->nz].zone = zone;
+		c->nz++;
+	}
+	return zone;
+}
+
+/* Seconds of wall clock WALL (seconds since 1970-01-01 00:00 of that clock) -> the instant, in T's zone. */
+static int64_t wall_to_utc(ical_ctx *c, const ical_dt *t, int64_t wall)
+{
+	if (t->date_only || t->utc || !t->zone || tz_use(c, t->zone) != 0)
+		return wall;
+	long long y;
+	int mo, d;
+	int64_t day = wall >= 0 ? wall / 86400 : -((-wall + 86399) / 86400), sec = wall - day * 86400;
+	cron_civil_from_days(day, &y, &mo, &d);
+	struct tm tm = {0};
+	tm.tm_year = (int)(y - 1900);
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = (int)(sec / 3600);
+	tm.tm_min = (int)(sec / 60 % 60);
+	tm.tm_sec = (int)(sec % 60);
+	tm.tm_isdst = -1;
+	time_t r = mktime(&tm);
+	return r == (time_t)-1 ? wall : (int64_t)r;
+}
+
+static int64_t dt_wall(const ical_dt *t)
+{
+	return cron_days_from_civil(t->y, t->mo, t->d) * 86400 + t->h * 3600 + t->mi * 60 + t->s;
+}
+
+static int64_t dt_utc(ical_ctx *c, const ical_dt *t)
+{
+	return wall_to_utc(c, t, dt_wall(t));
+}
+
+int ical_local_time(int64_t t, const char *zone, struct tm *out)
+{
+	ical_ctx c;
+	memset(&c, 0, sizeof c);
+	arena *a = arena_new();
+	c.a = a;
+	time_t tt = (time_t)t;
+	int rc = -1;
+	if (zone && !cron_tz_valid(zone))
+		zone = NULL;
+	if (tz_use(&c, zone) == 0 && localtime_r(&tt, out))
+		rc = 0;
+	tz_restore(&c);
+	arena_free(a);
+	return rc;
+}
+
+/* ---- values ---- */
+
+static int digits(const char *s, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* DATE (YYYYMMDD) or DATE-TIME (YYYYMMDDThhmmss[Z]) text V; VALUE_DATE when the property said VALUE=DATE. */
+static int parse_dt(ical_ctx *c, const char *v, const char *tzid, int value_date, ical_dt *t, const char *prop)
+{
+	size_t n = strlen(v);
+	memset(t, 0, sizeof *t);
+	if (n < 8 || digits(v, 4, &t->y) || digits(v + 4, 2, &t->mo) || digits(v + 6, 2, &t->d))
+		return ical_fail(c, "%s: '%.40s' is not a date", prop, v);
+	if (t->y < 1600 || t->y > 3000 || t->mo < 1 || t->mo > 12 || t->d < 1 || t->d > cron_days_in_month(t->y, t->mo))
+		return ical_fail(c, "%s: '%.40s' is not a valid date", prop, v);
+	if (n == 8) {
+		t->date_only = 1;
+		return 0;
+	}
+	if (value_date || !(n == 15 || (n == 16 && (v[15] == 'Z' || v[15] == 'z'))) || (v[8] != 'T' && v[8] != 't') ||
+	    digits(v + 9, 2, &t->h) || digits(v + 11, 2, &t->mi) || digits(v + 13, 2, &t->s) || t->h > 23 || t->mi > 59 ||
+	    t->s > 60)
+		return ical_fail(c, "%s: '%.40s' is not a valid date-time", prop, v);
+	if (t->s == 60)
+		t->s = 59; /* a leap second: the instant before */
+	t->utc = n == 16;
+	if (!t->utc && tzid) {
+		t->tzid = arena_strdup(c->a, tzid);
+		t->zone = zone_of(c, tzid);
+	}
+	return 0;
+}
+
+/* DURATION text ([+-]P[nW] or P[nD][T[nH][nM][nS]]) -> seconds. */
+static int parse_duration(const char *v, int64_t *out)
+{
+	int sign = 1, in_time = 0, any = 0;
+	int64_t total = 0;
+	if (*v == '+' || *v == '-')
+		sign = *v++ == '-' ? -1 : 1;
+	if (*v++ != 'P')
+		return -1;
+	while (*v) {
+		if (*v == 'T') {
+			if (in_time)
+				return -1;
+			in_time = 1;
+			v++;
+			continue;
+		}
+		int64_t num = 0;
+		int nd = 0;
+		while (*v >= '0' && *v <= '9' && nd < 9) {
+			num = num * 10 + (*v++ - '0');
+			nd++;
+		}
+		if (nd == 0 || (*v >= '0' && *v <= '9'))
+			return -1;
+		char u = *v++;
+		int64_t mult = u == 'W' && !in_time ? 604800 : u == 'D' && !in_time ? 86400 : u == 'H' && in_time ? 3600
+			       : u == 'M' && in_time ? 60 : u == 'S' && in_time ? 1 : 0;
+		if (!mult)
+			return -1;
+		total += num * mult;
+		any = 1;
+	}
+	if (!any)
+		return -1;
+	*out = sign * total;
+	return 0;
+}
+
+/* Unescapes a TEXT value (RFC 5545 3.3.11: \n \N \, \; \\) into the arena. */
+static char *unescape(arena *a, const char *v)
+{
+	size_t n = strlen(v), o = 0;
+	char *r = arena_alloc(a, n + 1);
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '\\' && i + 1 < n) {
+			char e = v[++i];
+			r[o++] = e == 'n' || e == 'N' ? '\n' : e;
+		} else {
+			r[o++] = v[i];
+		}
+	}
+	r[o] = '\0';
+	return r;
+}
+
+/* ---- content lines ---- */
+
+typedef struct ical_line {
+	char name[64];
+	char tzid[128];
+	int has_tzid, value_date;
+	const char *value;
+} ical_line;
+
+static int name_ch(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
+}
+
+/* Splits unfolded line S into name, the parameters this reader uses (TZID, VALUE) and the value. */
+static int parse_line(ical_ctx *c, char *s, ical_line *ln)
+{
+	size_t i = 0;
+	memset(ln, 0, sizeof *ln);
+	while (name_ch(s[i]))
+		i++;
+	if (i == 0 || i >= sizeof ln->name)
+		return ical_fail(c, "a content line has no valid name: '%.30s'", s);
+	memcpy(ln->name, s, i);
+	ln->name[i] = '\0';
+	while (s[i] == ';') {
+		size_t st = ++i;
+		while (name_ch(s[i]))
+			i++;
+		size_t pl = i - st;
+		if (pl == 0 || s[i] != '=')
+			return ical_fail(c, "%s: a malformed parameter", ln->name);
+		int is_tzid = pl == 4 && strncasecmp(s + st, "TZID", 4) == 0;
+		int is_value = pl == 5 && strncasecmp(s + st, "VALUE", 5) == 0;
+		int first = 1;
+		do {
+			i++; /* '=' or ',' */
+			const char *v;
+			size_t vl;
+			if (s[i] == '"') {
+				const char *q = strchr(s + i + 1, '"');
+				if (!q)
+					return ical_fail(c, "%s: an unterminated quoted parameter", ln->name);
+				v = s + i + 1;
+				vl = (size_t)(q - v);
+				i = (size_t)(q - s) + 1;
+			} else {
+				v = s + i;
+				while (s[i] && s[i] != ';' && s[i] != ':' && s[i] != ',' && s[i] != '"')
+					i++;
+				vl = (size_t)(s + i - v);
+			}
+			if (first && is_tzid && vl > 0 && vl < sizeof ln->tzid) {
+				memcpy(ln->tzid, v, vl);
+				ln->tzid[vl] = '\0';
+				ln->has_tzid = 1;
+			}
+			if (first && is_value && vl == 4 && strncasecmp(v, "DATE", 4) == 0)
+				ln->value_date = 1;
+			first = 0;
+		} while (s[i] == ',');
+	}
+	if (s[i] != ':')
+		return ical_fail(c, "%s: the content line has no ':'", ln->name);
+	ln->value = s + i + 1;
+	return 0;
+}
+
+/* ---- recurrence ---- */
+
+typedef struct ical_rule {
+	enum { FREQ_NONE, FREQ_DAILY, FREQ_WEEKLY, FREQ_MONTHLY, FREQ_YEARLY } freq;
+	int interval, count; /* count 0: none */
+	int has_until;
+	ical_dt until;
+	int byday_n;
+	struct {
+		int ord; /* 0: every; 1..53 / -1..-53: the nth (last) in the month */
+		int wd;  /* 0 = Monday .. 6 = Sunday */
+	} byday[7 * 5];
+	int bymonthday[31], nbymonthday;
+	int bymonth; /* bit m */
+	int unsupported;
+} ical_rule;
+
+static int weekday_of(const char *s)
+{
+	static const char *const names[] = {"MO", "TU", "WE", "TH", "FR", "SA", "SU"};
+	for (int i = 0; i < 7; i++)
+		if (strncasecmp(s, names[i], 2) == 0 && s[2] == '\0')
+			return i;
+	return -1;
+}
+
+/* Monday = 0 of day D (days since 1970-01-01, a Thursday). */
+static int dow(long long d)
+{
+	return (int)(((d % 7) + 10) % 7);
+}
+
+static int parse_rule(ical_ctx *c, const char *text, ical_rule *r)
+{
+	char buf[1024];
+	memset(r, 0, sizeof *r);
+	r->interval = 1;
+	if (strlen(text) >= sizeof buf) {
+		r->unsupported = 1;
+		return 0;
+	}
+	snprintf(buf, sizeof buf, "%s", text);
+	char *save = NULL;
+	for (char *part = strtok_r(buf, ";", &save); part; part = strtok_r(NULL, ";", &save)) {
+		char *eq = strchr(part, '=');
+		if (!eq)
+			return ical_fail(c, "RRULE: '%.30s' is not NAME=VALUE", part);
+		*eq = '\0';
+		const char *k = part, *v = eq + 1;
+		long num;
+		if (strcasecmp(k, "FREQ") == 0) {
+			r->freq = strcasecmp(v, "DAILY") == 0     ? FREQ_DAILY
+				  : strcasecmp(v, "WEEKLY") == 0  ? FREQ_WEEKLY
+				  : strcasecmp(v, "MONTHLY") == 0 ? FREQ_MONTHLY
+				  : strcasecmp(v, "YEARLY") == 0  ? FREQ_YEARLY
+								  : FREQ_NONE;
+			if (r->freq == FREQ_NONE)
+				r->unsupported = 1; /* SECONDLY, MINUTELY, HOURLY */
+		} else if (strcasecmp(k, "INTERVAL") == 0) {
+			if (util_parse_long(v, 1, 10000, &num) != 0)
+				return ical_fail(c, "RRULE: INTERVAL '%.20s' is not valid", v);
+			r->interval = (int)num;
+		} else if (strcasecmp(k, "COUNT") == 0) {
+			if (util_parse_long(v, 1, 1000000, &num) != 0)
+				return ical_fail(c, "RRULE: COUNT '%.20s' is not valid", v);
+			r->count = (int)num;
+		} else if (strcasecmp(k, "UNTIL") == 0) {
+			if (parse_dt(c, v, NULL, 0, &r->until, "RRULE UNTIL") != 0)
+				return -1;
+			r->has_until = 1;
+		} else if (strcasecmp(k, "BYDAY") == 0) {
+			char *s2 = NULL;
+			for (char *d = strtok_r((char *)v, ",", &s2); d; d = strtok_r(NULL, ",", &s2)) {
+				size_t dl = strlen(d);
+				int wd = dl >= 2 ? weekday_of(d + dl - 2) : -1;
+				long ord = 0;
+				if (wd < 0 || r->byday_n == (int)(sizeof r->byday / sizeof r->byday[0]))
+					return ical_fail(c, "RRULE: BYDAY '%.20s' is not valid", d);
+				if (dl > 2) {
+					d[dl - 2] = '\0';
+					const char *o = d[0] == '+' ? d + 1 : d;
+					if (util_parse_long(o[0] == '-' ? o + 1 : o, 1, 53, &ord) != 0)
+						return ical_fail(c, "RRULE: BYDAY ordinal '%.20s' is not valid", d);
+					if (o[0] == '-')
+						ord = -ord;
+				}
+				r->byday[r->byday_n].ord = (int)ord;
+				r->byday[r->byday_n].wd = wd;
+				r->byday_n++;
+			}
+		} else if (strcasecmp(k, "BYMONTHDAY") == 0) {
+			char *s2 = NULL;
+			for (char *d = strtok_r((char *)v, ",", &s2); d; d = strtok_r(NULL, ",", &s2)) {
+				const char *o = d[0] == '+' || d[0] == '-' ? d + 1 : d;
+				if (util_parse_long(o, 1, 31, &num) != 0 || r->nbymonthday == 31)
+					return ical_fail(c, "RRULE: BYMONTHDAY '%.20s' is not valid", d);
+				r->bymonthday[r->nbymonthday++] = d[0] == '-' ? -(int)num : (int)num;
+			}
+		} else if (strcasecmp(k, "BYMONTH") == 0) {
+			char *s2 = NULL;
+			for (char *d = strtok_r((char *)v, ",", &s2); d; d = strtok_r(NULL, ",", &s2)) {
+				if (util_parse_long(d, 1, 12, &num) != 0)
+					return ical_fail(c, "RRULE: BYMONTH '%.20s' is not valid", d);
+				r->bymonth |= 1 << num;
+			}
+		} else if (strcasecmp(k, "WKST") == 0) {
+			if (weekday_of(v) < 0)
+				return ical_fail(c, "RRULE: WKST '%.20s' is not valid", v);
+			if (weekday_of(v) != 0)
+				r->unsupported |= r->freq == FREQ_WEEKLY && r->interval > 1;
+		} else {
+			r->unsupported = 1; /* BYSETPOS, BYYEARDAY, BYWEEKNO, BYHOUR, BYMINUTE, BYSECOND, X- parts */
+		}
+	}
+	if (r->count && r->has_until)
+		return ical_fail(c, "RRULE: COUNT and UNTIL cannot both be given");
+	/* Ordinal BYDAY inside a whole year (no BYMONTH) counts weeks of the year: not expanded here. */
+	for (int i = 0; i < r->byday_n; i++)
+		if (r->byday[i].ord && !(r->freq == FREQ_MONTHLY || (r->freq == FREQ_YEARLY && r->bymonth)))
+			r->unsupported = 1;
+	return 0;
+}
+
+/* Whether day DAY (date Y-M-D) matches BYDAY entry list of R within its month (ordinals count in the month). */
+static int byday_matches(const ical_rule *r, long long day, long long y, int m, int d)
+{
+	int wd = dow(day), dim = cron_days_in_month(y, m);
+	for (int i = 0; i < r->byday_n; i++) {
+		if (r->byday[i].wd != wd)
+			continue;
+		int ord = r->byday[i].ord;
+		if (ord == 0 || (ord > 0 && (d - 1) / 7 + 1 == ord) || (ord < 0 && (dim - d) / 7 + 1 == -ord))
+			return 1;
+	}
+	return 0;
+}
+
+static int monthday_matches(const ical_rule *r, long long y, int m, int d)
+{
+	int dim = cron_days_in_month(y, m);
+	for (int i = 0; i < r->nbymonthday; i++) {
+		int want = r->bymonthday[i];
+		if (want == d || (want < 0 && dim + want + 1 == d))
+			return 1;
+	}
+	return 0;
+}
+
+/* The days (since 1970-01-01, ascending) of period K of rule R for an event starting on day SD (at most 366),
+ * and the first day of that period in *PSTART. */
+static int period_days(const ical_rule *r, long long sd, long long k, long long *out, long long *pstart)
+{
+	long long sy;
+	int sm, sdd, n = 0;
+	cron_civil_from_days(sd, &sy, &sm, &sdd);
+	if (r->freq == FREQ_DAILY) {
+		long long day = sd + k * r->interval;
+		long long y;
+		*pstart = day;
+		int m, d;
+		cron_civil_from_days(day, &y, &m, &d);
+		if ((!r->bymonth || (r->bymonth >> m & 1)) && (!r->nbymonthday || monthday_matches(r, y, m, d)) &&
+		    (!r->byday_n || byday_matches(r, day, y, m, d)))
+			out[n++] = day;
+		return n;
+	}
+	if (r->freq == FREQ_WEEKLY) {
+		long long week0 = sd - dow(sd) + k * 7 * r->interval;
+		*pstart = week0;
+		for (int i = 0; i < 7; i++) {
+			long long day = week0 + i, y;
+			int m, d, hit = 0;
+			cron_civil_from_days(day, &y, &m, &d);
+			if (r->byday_n) {
+				for (int j = 0; j < r->byday_n; j++)
+					hit |= r->byday[j].wd == i;
+			} else {
+				hit = i == dow(sd);
+			}
+			if (hit && (!r->bymonth || (r->bymonth >> m & 1)))
+				out[n++] = day;
+		}
+		return n;
+	}
+	/* MONTHLY: one month per period; YEARLY: the months of BYMONTH (or DTSTART's) of one year. */
+	long long months[12];
+	int nm = 0;
+	if (r->freq == FREQ_MONTHLY) {
+		long long idx = sy * 12 + (sm - 1) + k * r->interval;
+		months[nm++] = idx;
+		*pstart = cron_days_from_civil(idx / 12, (int)(idx % 12) + 1, 1);
+		if (r->bymonth && !(r->bymonth >> (idx % 12 + 1) & 1))
+			return 0;
+	} else {
+		long long y = sy + k * r->interval;
+		*pstart = cron_days_from_civil(y, 1, 1);
+		for (int m = 1; m <= 12; m++)
+			if (r->bymonth ? (r->bymonth >> m & 1) : m == sm)
+				months[nm++] = y * 12 + (m - 1);
+	}
+	for (int i = 0; i < nm; i++) {
+		long long y = months[i] / 12;
+		int m = (int)(months[i] % 12) + 1, dim = cron_days_in_month(y, m);
+		long long first = cron_days_from_civil(y, m, 1);
+		for (int d = 1; d <= dim; d++) {
+			int hit;
+			if (r->byday_n || r->nbymonthday)
+				hit = (!r->byday_n || byday_matches(r, first + d - 1, y, m, d)) &&
+				      (!r->nbymonthday || monthday_matches(r, y, m, d));
+			else
+				hit = d == sdd;
+			if (hit)
+				out[n++] = first + d - 1;
+		}
+	}
+	return n;
+}
+
+/* ---- instances ---- */
+
+static void add_instance(ical_ctx *c, const ical_vevent *e, int64_t start, int64_t end, int recurring)
+{
+	ical_list *l = c->l;
+	int zero = end == start;
+	if (!(start < c->to && (end > c->from || (zero && start >= c->from))))
+		return;
+	if (l->n == ICAL_MAX_INSTANCES) {
+		l->truncated = 1;
+		return;
+	}
+	if (l->n == l->cap) {
+		int cap = l->cap ? l->cap * 2 : 32;
+		ical_event *nv = arena_alloc(c->a, (size_t)cap * sizeof *nv);
+		if (l->n)
+			memcpy(nv, l->ev, (size_t)l->n * sizeof *nv);
+		l->ev = nv;
+		l->cap = cap;
+	}
+	ical_event *x = &l->ev[l->n++];
+	memset(x, 0, sizeof *x);
+	x->uid = e->uid;
+	x->summary = e->summary;
+	x->location = e->location;
+	x->tzid = e->start.tzid;
+	x->zone = e->start.zone;
+	x->all_day = e->start.date_only;
+	x->floating = !e->start.date_only && !e->start.utc && !e->start.zone;
+	x->recurring = recurring || e->has_rid;
+	x->start = start;
+	x->end = end;
+}
+
+/* The length of event E in seconds (DTEND - DTSTART, DURATION, or the RFC 5545 defaults). */
+static int64_t event_length(ical_ctx *c, const ical_vevent *e)
+{
+	int64_t len;
+	if (e->has_end)
+		len = e->start.date_only ? dt_wall(&e->end) - dt_wall(&e->start) : dt_utc(c, &e->end) - dt_utc(c, &e->start);
+	else if (e->has_duration)
+		len = e->duration;
+	else
+		len = e->start.date_only ? 86400 : 0;
+	return len < 0 ? 0 : len;
+}
+
+static int is_excluded(const int64_t *list, int n, int64_t t)
+{
+	for (int i = 0; i < n; i++)
+		if (list[i] == t)
+			return 1;
+	return 0;
+}
+
+/* Instances of recurring master E (the first of them is DTSTART); OVERRIDDEN holds the instants that a
+ * RECURRENCE-ID component replaces. */
+static int expand(ical_ctx *c, const ical_vevent *e, const int64_t *overridden, int nover)
+{
+	ical_rule r;
+	if (parse_rule(c, e->rrule, &r) != 0)
+		return -1;
+	int64_t len = event_length(c, e), first = dt_utc(c, &e->start);
+	if (r.unsupported || r.freq == FREQ_NONE) {
+		c->l->unsupported = 1;
+		if (!is_excluded(e->exdates, e->nex, first) && !is_excluded(overridden, nover, first))
+			add_instance(c, e, first, first + len, 1);
+		return 0;
+	}
+	long long sd = cron_days_from_civil(e->start.y, e->start.mo, e->start.d);
+	int64_t tod = e->start.date_only ? 0 : e->start.h * 3600 + e->start.mi * 60 + e->start.s;
+	int64_t until = r.has_until ? (r.until.date_only   ? cron_days_from_civil(r.until.y, r.until.mo, r.until.d) * 86400 + 86399
+				       : r.until.utc ? dt_utc(c, &r.until)
+						     : wall_to_utc(c, &e->start, dt_wall(&r.until)))
+				    : INT64_MAX;
+	/* Periods beyond the window's end (with two days' margin for zone offsets) cannot matter, nor, without
+	 * COUNT, those well before its start. */
+	long long last_day = c->to / 86400 + 2, first_day = c->from / 86400 - 2, sy = e->start.y, k0 = 0;
+	if (!r.count && first_day > sd) {
+		long long fy, span;
+		int fm, fd;
+		cron_civil_from_days(first_day, &fy, &fm, &fd);
+		span = r.freq == FREQ_DAILY    ? (first_day - sd) / r.interval
+		       : r.freq == FREQ_WEEKLY ? (first_day - sd) / (7LL * r.interval)
+		       : r.freq == FREQ_MONTHLY ? ((fy * 12 + fm) - (sy * 12 + e->start.mo)) / r.interval
+						: (fy - sy) / r.interval;
+		k0 = span > 1 ? span - 1 : 0;
+	}
+	if (first > until)
+		return 0;
+	/* DTSTART is always the first instance (RFC 5545 3.8.5.3), whether or not the rule matches it. */
+	long long count = 1;
+	if (!is_excluded(e->exdates, e->nex, first) && !is_excluded(overridden, nover, first))
+		add_instance(c, e, first, first + len, 1);
+	long long days[366], pstart;
+	for (long long k = k0; k < k0 + ICAL_MAX_PERIODS; k++) {
+		int n = period_days(&r, sd, k, days, &pstart);
+		if (pstart > last_day)
+			return 0;
+		for (int i = 0; i < n; i++) {
+			if (days[i] <= sd)
+				continue;
+			if (days[i] > last_day || (r.count && count >= r.count))
+				return 0;
+			int64_t t = wall_to_utc(c, &e->start, (int64_t)days[i] * 86400 + tod);
+			if (t > until)
+				return 0;
+			count++;
+			if (!is_excluded(e->exdates, e->nex, t) && !is_excluded(overridden, nover, t))
+				add_instance(c, e, t, t + len, 1);
+		}
+	}
+	c->l->truncated = 1;
+	return 0;
+}
+
+/* ---- the reader ---- */
+
+static int vevent_property(ical_ctx *c, ical_vevent *e, ical_line *ln)
+{
+	const char *n = ln->name, *v = ln->value, *tz = ln->has_tzid ? ln->tzid : NULL;
+	if (strcasecmp(n, "UID") == 0)
+		e->uid = unescape(c->a, v);
+	else if (strcasecmp(n, "SUMMARY") == 0)
+		e->summary = unescape(c->a, v);
+	else if (strcasecmp(n, "LOCATION") == 0)
+		e->location = unescape(c->a, v);
+	else if (strcasecmp(n, "STATUS") == 0)
+		e->status = arena_strdup(c->a, v);
+	else if (strcasecmp(n, "RRULE") == 0)
+		e->rrule = arena_strdup(c->a, v);
+	else if (strcasecmp(n, "DTSTART") == 0) {
+		if (parse_dt(c, v, tz, ln->value_date, &e->start, "DTSTART") != 0)
+			return -1;
+		e->has_start = 1;
+	} else if (strcasecmp(n, "DTEND") == 0) {
+		if (parse_dt(c, v, tz, ln->value_date, &e->end, "DTEND") != 0)
+			return -1;
+		e->has_end = 1;
+	} else if (strcasecmp(n, "RECURRENCE-ID") == 0) {
+		if (parse_dt(c, v, tz, ln->value_date, &e->rid, "RECURRENCE-ID") != 0)
+			return -1;
+		e->has_rid = 1;
+	} else if (strcasecmp(n, "DURATION") == 0) {
+		if (parse_duration(v, &e->duration) != 0)
+			return ical_fail(c, "DURATION: '%.40s' is not a valid duration", v);
+		e->has_duration = 1;
+	} else if (strcasecmp(n, "EXDATE") == 0) {
+		char *list = arena_strdup(c->a, v), *save = NULL;
+		for (char *one = strtok_r(list, ",", &save); one; one = strtok_r(NULL, ",", &save)) {
+			ical_dt x;
+			if (parse_dt(c, one, tz, ln->value_date, &x, "EXDATE") != 0)
+				return -1;
+			if (e->nex == ICAL_MAX_EXDATES)
+				return ical_fail(c, "more than %d EXDATE values", ICAL_MAX_EXDATES);
+			if (e->nex == e->capex) {
+				int cap = e->capex ? e->capex * 2 : 8;
+				int64_t *nx = arena_alloc(c->a, (size_t)cap * sizeof *nx);
+				if (e->nex)
+					memcpy(nx, e->exdates, (size_t)e->nex * sizeof *nx);
+				e->exdates = nx;
+				e->capex = cap;
+			}
+			e->exdates[e->nex++] = dt_utc(c, &x);
+		}
+	}
+	return 0;
+}
+
+/* Emits the instances of the collected events: masters expanded, overrides and single events as they are. */
+static int emit(ical_ctx *c, ical_vevent *ev, int nev)
+{
+	for (int i = 0; i < nev; i++) {
+		ical_vevent *e = &ev[i];
+		if (!e->has_start || (e->status && strcasecmp(e->status, "CANCELLED") == 0))
+			continue;
+		if (e->has_end && e->end.date_only != e->start.date_only)
+			return ical_fail(c, "DTSTART and DTEND must both be dates or both date-times");
+		if (e->rrule && !e->has_rid) {
+			int64_t over[ICAL_MAX_OVERRIDES];
+			int nover = 0;
+			for (int j = 0; j < nev; j++)
+				if (j != i && ev[j].has_rid && nover < ICAL_MAX_OVERRIDES &&
+				    ((!e->uid && !ev[j].uid) || (e->uid && ev[j].uid && strcmp(e->uid, ev[j].uid) == 0)))
+					over[nover++] = dt_utc(c, &ev[j].rid);
+			if (expand(c, e, over, nover) != 0)
+				return -1;
+		} else {
+			int64_t s = dt_utc(c, &e->start);
+			add_instance(c, e, s, s + event_length(c, e), 0);
+		}
+	}
+	return 0;
+}
+
+static int collect(ical_ctx *c, const char *text, size_t len)
+{
+	char *line = arena_alloc(c->a, ICAL_MAX_LINE + 1);
+	char stack[ICAL_MAX_DEPTH][64];
+	int depth = 0, vevent_depth = -1, nev = 0, capev = 0, seen_begin = 0;
+	ical_vevent *ev = NULL, *cur = NULL;
+	size_t pos = 0;
+	if (len > ICAL_MAX_BYTES)
+		return ical_fail(c, "a calendar object is larger than %zu bytes", ICAL_MAX_BYTES);
+	if (util_utf8_length(text, len) < 0)
+		return ical_fail(c, "a calendar object is not valid UTF-8");
+	while (pos < len) {
+		/* One logical line: a physical line and the continuation lines (leading space or tab) after it. */
+		size_t ll = 0;
+		int first = 1;
+		while (pos < len) {
+			if (!first && text[pos] != ' ' && text[pos] != '\t')
+				break;
+			size_t st = first ? pos : pos + 1;
+			const char *nl = memchr(text + pos, '\n', len - pos);
+			size_t end = nl ? (size_t)(nl - text) : len;
+			size_t stop = end > st && text[end - 1] == '\r' ? end - 1 : end;
+			if (stop < st)
+				stop = st;
+			if (ll + (stop - st) > ICAL_MAX_LINE)
+				return ical_fail(c, "a content line is longer than %d bytes", ICAL_MAX_LINE);
+			memcpy(line + ll, text + st, stop - st);
+			ll += stop - st;
+			pos = nl ? end + 1 : len;
+			first = 0;
+		}
+		line[ll] = '\0';
+		if (ll == 0)
+			continue;
+		ical_line ln;
+		if (parse_line(c, line, &ln) != 0)
+			return -1;
+		if (strcasecmp(ln.name, "BEGIN") == 0) {
+			if (depth == ICAL_MAX_DEPTH)
+				return ical_fail(c, "components are nested deeper than %d", ICAL_MAX_DEPTH);
+			if (depth == 0 && (seen_begin || strcasecmp(ln.value, "VCALENDAR") != 0))
+				return ical_fail(c, "a calendar object must be one VCALENDAR");
+			seen_begin = 1;
+			snprintf(stack[depth], sizeof stack[depth], "%s", ln.value);
+			if (depth == 1 && strcasecmp(ln.value, "VEVENT") == 0) {
+				if (nev == ICAL_MAX_EVENTS)
+					return ical_fail(c, "a calendar object has more than %d events", ICAL_MAX_EVENTS);
+				if (nev == capev) {
+					capev = capev ? capev * 2 : 8;
+					ical_vevent *nv = arena_alloc(c->a, (size_t)capev * sizeof *nv);
+					if (nev)
+						memcpy(nv, ev, (size_t)nev * sizeof *nv);
+					ev = nv;
+				}
+				cur = &ev[nev++];
+				memset(cur, 0, sizeof *cur);
+				vevent_depth = depth + 1;
+			}
+			depth++;
+		} else if (strcasecmp(ln.name, "END") == 0) {
+			if (depth == 0 || strncasecmp(stack[depth - 1], ln.value, sizeof stack[0] - 1) != 0 ||
+			    strlen(ln.value) >= sizeof stack[0])
+				return ical_fail(c, "END:%.30s does not close the open component", ln.value);
+			depth--;
+			if (depth + 1 == vevent_depth) {
+				cur = NULL;
+				vevent_depth = -1;
+			}
+		} else if (depth == 0) {
+			return ical_fail(c, "a content line outside BEGIN:VCALENDAR");
+		} else if (cur && depth == vevent_depth) {
+			if (vevent_property(c, cur, &ln) != 0)
+				return -1;
+		}
+	}
+	if (depth != 0 || !seen_begin)
+		return ical_fail(c, seen_begin ? "the calendar object ends inside a component" : "the calendar object is empty");
+	return emit(c, ev, nev);
+}
+
+int ical_collect(arena *a, const char *text, size_t len, int64_t from, int64_t to, ical_list *l, char *err,
+		 size_t errlen)
+{
+	ical_ctx c;
+	memset(&c, 0, sizeof c);
+	c.a = a;
+	c.err = err;
+	c.errlen = errlen;
+	c.from = from;
+	c.to = to;
+	c.l = l;
+	if (err && errlen)
+		err[0] = '\0';
+	int rc = collect(&c, text, len);
+	tz_restore(&c);
+	return rc;
+}
+
+static int cmp_event(const void *x, const void *y)
+{
+	const ical_event *a = x, *b = y;
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	if (a->end != b->end)
+		return a->end < b->end ? -1 : 1;
+	return strcmp(a->summary ? a->summary : "", b->summary ? b->summary : "");
+}
+
+void ical_sort(ical_list *l)
+{
+	if (l->n > 1)
+		qsort(l->ev, (size_t)l->n, sizeof *l->ev, cmp_event);
+}

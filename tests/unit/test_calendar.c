@@ -1,0 +1,332 @@
+/* test_calendar: the multistatus XML reader (davxml) and the iCalendar reader with its recurrence expansion (ical). */
+#include "cron.h"
+#include "davxml.h"
+#include "ical.h"
+#include "suites.h"
+
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Epoch seconds of a UTC date and time. */
+static int64_t tc_utc(int y, int mo, int d, int h, int mi)
+{
+	return (int64_t)cron_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60;
+}
+
+static int tc_xml(arena *a, const char *xml, int max, davxml_item **items, int *n, char *err, size_t errlen)
+{
+	return davxml_multistatus(a, xml, strlen(xml), max, items, n, err, errlen);
+}
+
+static void tc_xml_prefixes(void)
+{
+	static const char doc[] =
+		"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		"<!-- a comment -->\n"
+		"<D:multistatus xmlns:D=\"DAV:\" xmlns:C=\"urn:ietf:params:xml:ns:caldav\">"
+		"<D:response><D:href>/cal/a.ics</D:href><D:propstat><D:prop><D:getetag>\"1\"</D:getetag>"
+		"<C:calendar-data>BEGIN:VCALENDAR&#13;\nSUMMARY:a &amp; b &lt;c&gt; &quot;d&quot; &apos;e&apos; &#x41;&#66;"
+		"</C:calendar-data></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>"
+		"<D:propstat><D:prop><X:other xmlns:X=\"urn:x\"/></D:prop><D:status>HTTP/1.1 404 Not Found</D:status>"
+		"</D:propstat></D:response>"
+		"<D:response><D:href>/cal/b.ics</D:href><D:propstat><D:prop>"
+		"<C:calendar-data><![CDATA[BEGIN:VCALENDAR <raw> & ]]>tail</C:calendar-data>"
+		"</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"
+		"<D:response><D:href>/cal/</D:href><D:propstat><D:prop><D:resourcetype><D:collection/></D:resourcetype>"
+		"</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"
+		"</D:multistatus>\n";
+	arena *a = arena_new();
+	davxml_item *it;
+	int n;
+	char err[200];
+	CU_ASSERT_EQUAL_FATAL(tc_xml(a, doc, 10, &it, &n, err, sizeof err), 0);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_STRING_EQUAL(it[0].href, "/cal/a.ics");
+	CU_ASSERT_STRING_EQUAL(it[0].calendar_data, "BEGIN:VCALENDAR\r\nSUMMARY:a & b <c> \"d\" 'e' AB");
+	CU_ASSERT_EQUAL(it[0].data_len, strlen(it[0].calendar_data));
+	CU_ASSERT_STRING_EQUAL(it[1].href, "/cal/b.ics");
+	CU_ASSERT_STRING_EQUAL(it[1].calendar_data, "BEGIN:VCALENDAR <raw> & tail");
+	arena_free(a);
+}
+
+/* Namespaces are resolved, not matched by prefix: a default namespace, other prefixes, a redefinition. */
+static void tc_xml_namespaces(void)
+{
+	static const char doc[] =
+		"<multistatus xmlns=\"DAV:\"><response><href>/x.ics</href><propstat><prop>"
+		"<cal:calendar-data xmlns:cal=\"urn:ietf:params:xml:ns:caldav\">DATA1</cal:calendar-data>"
+		"</prop><status>HTTP/1.1 200 OK</status></propstat></response>"
+		"<d:response xmlns:d=\"DAV:\"><d:href>/y.ics</d:href><d:propstat><d:prop>"
+		"<calendar-data xmlns='urn:ietf:params:xml:ns:caldav'>DATA2</calendar-data>"
+		"<d:calendar-data>not caldav</d:calendar-data>"
+		"</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>"
+		/* C is bound to another namespace here: not calendar-data. */
+		"<response xmlns:C=\"urn:other\"><href>/z.ics</href><propstat><prop><C:calendar-data>NO</C:calendar-data>"
+		"</prop><status>HTTP/1.1 200 OK</status></propstat></response></multistatus>";
+	arena *a = arena_new();
+	davxml_item *it;
+	int n;
+	char err[200];
+	CU_ASSERT_EQUAL_FATAL(tc_xml(a, doc, 10, &it, &n, err, sizeof err), 0);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_STRING_EQUAL(it[0].calendar_data, "DATA1");
+	CU_ASSERT_STRING_EQUAL(it[1].href, "/y.ics");
+	CU_ASSERT_STRING_EQUAL(it[1].calendar_data, "DATA2");
+	arena_free(a);
+}
+
+static void tc_xml_expect_error(const char *doc, int max, const char *want)
+{
+	arena *a = arena_new();
+	davxml_item *it;
+	int n;
+	char err[200] = "";
+	int rc = tc_xml(a, doc, max, &it, &n, err, sizeof err);
+	if (rc == 0 || !strstr(err, want))
+		fprintf(stderr, "\nxml %.60s: rc %d err \"%s\" (wanted \"%s\")\n", doc, rc, err, want);
+	CU_ASSERT_EQUAL(rc, -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
+	arena_free(a);
+}
+
+static void tc_xml_errors(void)
+{
+	tc_xml_expect_error("<!DOCTYPE x [<!ENTITY a \"aaaa\">]><D:multistatus xmlns:D=\"DAV:\"/>", 10,
+			    "document type declarations");
+	tc_xml_expect_error("<D:multistatus xmlns:D=\"DAV:\">&bogus;</D:multistatus>", 10, "unknown entity");
+	tc_xml_expect_error("<D:multistatus xmlns:D=\"DAV:\">&#0;</D:multistatus>", 10, "does not allow");
+	tc_xml_expect_error("<D:multistatus xmlns:D=\"DAV:\">&#xD800;</D:multistatus>", 10, "does not allow");
+	tc_xml_expect_error("<D:multistatus xmlns:D=\"DAV:\">&#99999999;</D:multistatus>", 10, "beyond");
+	tc_xml_expect_error("<D:multistatus xmlns:D=\"DAV:\"><D:response></D:multistatus>", 10, "does not match");
+	tc_xml_expect_error("<D:multistatus xmlns:D=\"DAV:\"><D:response>", 10, "ends inside");
+	tc_xml_expect_error("<D:multistatus xmlns:D=\"urn:not-dav\"/>", 10, "not a DAV:multistatus");
+	tc_xml_expect_error("<html><body>Login</body></html>", 10, "not a DAV:multistatus");
+	tc_xml_expect_error("<X:multistatus/>", 10, "not declared");
+	tc_xml_expect_error("", 10, "empty");
+	tc_xml_expect_error("<D:multistatus xmlns:D=\"DAV:\"/><D:multistatus xmlns:D=\"DAV:\"/>", 10, "after the document");
+	tc_xml_expect_error("<D:multistatus xmlns:D=\"DAV:\" a=\"1\" a=\"2\"/>", 10, "repeated attribute");
+	tc_xml_expect_error("<D:multistatus xmlns:D=\"DAV:\" a=\"<\"/>", 10, "'<' in an attribute");
+	tc_xml_expect_error("<D:multistatus xmlns:D=\"DAV:\">\xff</D:multistatus>", 10, "UTF-8");
+	tc_xml_expect_error("<D:multistatus xmlns:D=\"DAV:\"><![CDATA[x</D:multistatus>", 10, "CDATA");
+	tc_xml_expect_error("<D:multistatus xmlns:D=\"DAV:\"><D:response><D:propstat><D:prop>"
+			    "<C:calendar-data xmlns:C=\"urn:ietf:params:xml:ns:caldav\">x</C:calendar-data></D:prop>"
+			    "</D:propstat></D:response></D:multistatus>",
+			    10, "no status");
+	/* Nesting beyond the limit. */
+	char deep[2048] = "<D:multistatus xmlns:D=\"DAV:\">";
+	for (int i = 0; i < DAVXML_MAX_DEPTH; i++)
+		strcat(deep, "<a>");
+	tc_xml_expect_error(deep, 10, "deeper than");
+	/* More calendar objects than allowed. */
+	char many[4096] = "<D:multistatus xmlns:D=\"DAV:\" xmlns:C=\"urn:ietf:params:xml:ns:caldav\">";
+	for (int i = 0; i < 3; i++)
+		strcat(many, "<D:response><D:propstat><D:prop><C:calendar-data>x</C:calendar-data></D:prop>"
+			     "<D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>");
+	strcat(many, "</D:multistatus>");
+	tc_xml_expect_error(many, 2, "more than 2");
+}
+
+/* ---- iCalendar ---- */
+
+static ical_list tc_ical(arena *a, const char *text, int64_t from, int64_t to, int want_rc)
+{
+	ical_list l;
+	char err[200] = "";
+	memset(&l, 0, sizeof l);
+	int rc = ical_collect(a, text, strlen(text), from, to, &l, err, sizeof err);
+	if (rc != want_rc)
+		fprintf(stderr, "\nical: rc %d err \"%s\"\n", rc, err);
+	CU_ASSERT_EQUAL(rc, want_rc);
+	ical_sort(&l);
+	return l;
+}
+
+static void tc_ical_basic(void)
+{
+	static const char text[] =
+		"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+		"BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\n"
+		"TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+		"BEGIN:VEVENT\r\nUID:timed@test\r\nDTSTART;TZID=Europe/Berlin:20261201T090000\r\n"
+		"DTEND;TZID=\"Europe/Berlin\":20261201T103000\r\nSUMMARY:Team\\, sync\\; with \\\\ and\\nnew line\r\n"
+		"LOCATION:Room \r\n 42, floor 3\r\n"
+		"BEGIN:VALARM\r\nACTION:DISPLAY\r\nSUMMARY:not the event\r\nTRIGGER:-PT15M\r\nEND:VALARM\r\n"
+		"END:VEVENT\r\n"
+		"BEGIN:VEVENT\nUID:allday@test\nDTSTART;VALUE=DATE:20261203\nDTEND;VALUE=DATE:20261204\nSUMMARY:Holiday\n"
+		"END:VEVENT\n"
+		"BEGIN:VEVENT\nUID:utc@test\nDTSTART:20261202T120000Z\nDURATION:PT45M\nSUMMARY:Call\nEND:VEVENT\n"
+		"BEGIN:VEVENT\nUID:floating@test\nDTSTART:20261202T070000\nSUMMARY:Floating\nEND:VEVENT\n"
+		"BEGIN:VEVENT\nUID:out@test\nDTSTART:20270115T120000Z\nSUMMARY:Outside\nEND:VEVENT\n"
+		"BEGIN:VEVENT\nUID:cancelled@test\nDTSTART:20261202T130000Z\nSTATUS:CANCELLED\nSUMMARY:Gone\nEND:VEVENT\n"
+		"END:VCALENDAR\r\n";
+	arena *a = arena_new();
+	ical_list l = tc_ical(a, text, tc_utc(2026, 12, 1, 0, 0), tc_utc(2026, 12, 8, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(l.n, 4);
+	/* 09:00 in Berlin in winter is 08:00 UTC. */
+	CU_ASSERT_STRING_EQUAL(l.ev[0].summary, "Team, sync; with \\ and\nnew line");
+	CU_ASSERT_STRING_EQUAL(l.ev[0].location, "Room 42, floor 3");
+	CU_ASSERT_EQUAL(l.ev[0].start, tc_utc(2026, 12, 1, 8, 0));
+	CU_ASSERT_EQUAL(l.ev[0].end, tc_utc(2026, 12, 1, 9, 30));
+	CU_ASSERT_STRING_EQUAL(l.ev[0].tzid, "Europe/Berlin");
+	CU_ASSERT_STRING_EQUAL(l.ev[0].zone, "Europe/Berlin");
+	CU_ASSERT_FALSE(l.ev[0].all_day);
+	CU_ASSERT_STRING_EQUAL(l.ev[1].summary, "Floating");
+	CU_ASSERT_TRUE(l.ev[1].floating);
+	CU_ASSERT_EQUAL(l.ev[1].start, tc_utc(2026, 12, 2, 7, 0));
+	CU_ASSERT_STRING_EQUAL(l.ev[2].summary, "Call");
+	CU_ASSERT_EQUAL(l.ev[2].end - l.ev[2].start, 45 * 60);
+	CU_ASSERT_PTR_NULL(l.ev[2].tzid);
+	CU_ASSERT_STRING_EQUAL(l.ev[3].summary, "Holiday");
+	CU_ASSERT_TRUE(l.ev[3].all_day);
+	CU_ASSERT_EQUAL(l.ev[3].start, tc_utc(2026, 12, 3, 0, 0));
+	CU_ASSERT_EQUAL(l.ev[3].end, tc_utc(2026, 12, 4, 0, 0));
+	arena_free(a);
+}
+
+static void tc_ical_recurrence(void)
+{
+	/* Weekly on Tuesday 09:00 Berlin from 2026-03-10, 5 times, the 2nd excluded, the 3rd moved to 11:00:
+	 * Berlin changes to summer time on 2026-03-29, so the UTC hour moves from 08 to 07. */
+	static const char text[] =
+		"BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:weekly@test\nDTSTART;TZID=Europe/Berlin:20260310T090000\n"
+		"DTEND;TZID=Europe/Berlin:20260310T093000\nRRULE:FREQ=WEEKLY;COUNT=5\n"
+		"EXDATE;TZID=Europe/Berlin:20260317T090000\nSUMMARY:Standup\nEND:VEVENT\n"
+		"BEGIN:VEVENT\nUID:weekly@test\nRECURRENCE-ID;TZID=Europe/Berlin:20260324T090000\n"
+		"DTSTART;TZID=Europe/Berlin:20260324T110000\nDTEND;TZID=Europe/Berlin:20260324T113000\n"
+		"SUMMARY:Standup (moved)\nEND:VEVENT\nEND:VCALENDAR\n";
+	arena *a = arena_new();
+	ical_list l = tc_ical(a, text, tc_utc(2026, 3, 1, 0, 0), tc_utc(2026, 5, 1, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(l.n, 4);
+	CU_ASSERT_EQUAL(l.ev[0].start, tc_utc(2026, 3, 10, 8, 0));
+	CU_ASSERT_STRING_EQUAL(l.ev[1].summary, "Standup (moved)");
+	CU_ASSERT_EQUAL(l.ev[1].start, tc_utc(2026, 3, 24, 10, 0));
+	CU_ASSERT_EQUAL(l.ev[2].start, tc_utc(2026, 3, 31, 7, 0));
+	CU_ASSERT_EQUAL(l.ev[2].end, tc_utc(2026, 3, 31, 7, 30));
+	CU_ASSERT_EQUAL(l.ev[3].start, tc_utc(2026, 4, 7, 7, 0));
+	CU_ASSERT_TRUE(l.ev[3].recurring);
+	/* A window in the middle sees only what overlaps it. */
+	l = tc_ical(a, text, tc_utc(2026, 3, 30, 0, 0), tc_utc(2026, 4, 1, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(l.n, 1);
+	CU_ASSERT_EQUAL(l.ev[0].start, tc_utc(2026, 3, 31, 7, 0));
+	arena_free(a);
+}
+
+static void tc_ical_rules(void)
+{
+	arena *a = arena_new();
+	/* Last Friday of each month, all day, until the end of June. */
+	ical_list l = tc_ical(a,
+			      "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:m\nDTSTART;VALUE=DATE:20260130\n"
+			      "RRULE:FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20260630\nSUMMARY:Review\nEND:VEVENT\nEND:VCALENDAR\n",
+			      tc_utc(2026, 1, 1, 0, 0), tc_utc(2027, 1, 1, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(l.n, 6);
+	CU_ASSERT_EQUAL(l.ev[1].start, tc_utc(2026, 2, 27, 0, 0));
+	CU_ASSERT_EQUAL(l.ev[5].start, tc_utc(2026, 6, 26, 0, 0));
+	CU_ASSERT_EQUAL(l.ev[5].end, tc_utc(2026, 6, 27, 0, 0));
+	/* Every other day, UTC, far in the past: the walk starts near the window. */
+	l = tc_ical(a,
+		    "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:d\nDTSTART:19800101T060000Z\nRRULE:FREQ=DAILY;INTERVAL=2\n"
+		    "SUMMARY:Pills\nEND:VEVENT\nEND:VCALENDAR\n",
+		    tc_utc(2026, 12, 1, 0, 0), tc_utc(2026, 12, 8, 0, 0), 0);
+	CU_ASSERT_EQUAL(l.n, 4);
+	CU_ASSERT_FALSE(l.truncated);
+	/* Yearly birthday on the 29th of February appears only in leap years; the 31st only in long months. */
+	l = tc_ical(a,
+		    "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:y\nDTSTART;VALUE=DATE:20240229\nRRULE:FREQ=YEARLY\n"
+		    "SUMMARY:Leap\nEND:VEVENT\nBEGIN:VEVENT\nUID:m31\nDTSTART:20260131T100000Z\nRRULE:FREQ=MONTHLY;COUNT=4\n"
+		    "SUMMARY:Thirty-first\nEND:VEVENT\nEND:VCALENDAR\n",
+		    tc_utc(2024, 1, 1, 0, 0), tc_utc(2030, 1, 1, 0, 0), 0);
+	int leap = 0, m31 = 0;
+	for (int i = 0; i < l.n; i++) {
+		leap += strcmp(l.ev[i].summary, "Leap") == 0;
+		m31 += strcmp(l.ev[i].summary, "Thirty-first") == 0;
+	}
+	CU_ASSERT_EQUAL(leap, 2);   /* 2024 and 2028 */
+	CU_ASSERT_EQUAL(m31, 4);    /* Jan, Mar, May, Jul: COUNT counts instances, not months */
+	/* Parts this reader does not expand keep the first instance and say so. */
+	l = tc_ical(a,
+		    "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:h\nDTSTART:20261201T100000Z\nRRULE:FREQ=HOURLY;COUNT=3\n"
+		    "SUMMARY:Hourly\nEND:VEVENT\nEND:VCALENDAR\n",
+		    tc_utc(2026, 12, 1, 0, 0), tc_utc(2026, 12, 2, 0, 0), 0);
+	CU_ASSERT_EQUAL(l.n, 1);
+	CU_ASSERT_TRUE(l.unsupported);
+	/* Instances a server already expanded (RECURRENCE-ID, UTC, no RRULE) pass through. */
+	l = tc_ical(a,
+		    "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:x\nRECURRENCE-ID:20261201T100000Z\nDTSTART:20261201T100000Z\n"
+		    "DTEND:20261201T110000Z\nSUMMARY:Expanded\nEND:VEVENT\nBEGIN:VEVENT\nUID:x\n"
+		    "RECURRENCE-ID:20261208T100000Z\nDTSTART:20261208T100000Z\nDTEND:20261208T110000Z\nSUMMARY:Expanded\n"
+		    "END:VEVENT\nEND:VCALENDAR\n",
+		    tc_utc(2026, 12, 1, 0, 0), tc_utc(2026, 12, 31, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(l.n, 2);
+	CU_ASSERT_TRUE(l.ev[1].recurring);
+	arena_free(a);
+}
+
+static void tc_ical_errors(void)
+{
+	static const char *const bad[] = {
+		"BEGIN:VCALENDAR\nBEGIN:VEVENT\nSUMMARY no colon\nEND:VEVENT\nEND:VCALENDAR\n",
+		"BEGIN:VCALENDAR\nBEGIN:VEVENT\nEND:VTODO\nEND:VCALENDAR\n",
+		"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20261301T000000Z\nEND:VEVENT\nEND:VCALENDAR\n",
+		"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:2026120\nEND:VEVENT\nEND:VCALENDAR\n",
+		"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20261201T250000Z\nEND:VEVENT\nEND:VCALENDAR\n",
+		"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20261201T100000Z\nDURATION:P1X\nEND:VEVENT\nEND:VCALENDAR\n",
+		"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20261201T100000Z\nRRULE:FREQ=DAILY;COUNT=2;UNTIL=20270101\n"
+		"END:VEVENT\nEND:VCALENDAR\n",
+		"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;TZID=\"Europe/Berlin:20261201T100000\nEND:VEVENT\nEND:VCALENDAR\n",
+		"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20261201T100000Z\n",
+		"SUMMARY:outside\n",
+		"BEGIN:VEVENT\nEND:VEVENT\n",
+		"",
+	};
+	arena *a = arena_new();
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ical_list l = tc_ical(a, bad[i], 0, tc_utc(2100, 1, 1, 0, 0), -1);
+		(void)l;
+	}
+	/* A zone the system does not know: times are read as UTC, the TZID is kept. */
+	ical_list l = tc_ical(a,
+			      "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;TZID=W. Europe Standard Time:20261201T100000\n"
+			      "END:VEVENT\nEND:VCALENDAR\n",
+			      0, tc_utc(2100, 1, 1, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(l.n, 1);
+	CU_ASSERT_STRING_EQUAL(l.ev[0].tzid, "W. Europe Standard Time");
+	CU_ASSERT_PTR_NULL(l.ev[0].zone);
+	CU_ASSERT_EQUAL(l.ev[0].start, tc_utc(2026, 12, 1, 10, 0));
+	/* Vendor paths end in a known zone. */
+	l = tc_ical(a,
+		    "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;TZID=/mozilla.org/20050126_1/Europe/Berlin:20261201T100000\n"
+		    "END:VEVENT\nEND:VCALENDAR\n",
+		    0, tc_utc(2100, 1, 1, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(l.n, 1);
+	CU_ASSERT_STRING_EQUAL(l.ev[0].zone, "Europe/Berlin");
+	CU_ASSERT_EQUAL(l.ev[0].start, tc_utc(2026, 12, 1, 9, 0));
+	/* The caller's TZ is left as it was. */
+	const char *before = getenv("TZ");
+	char saved[128];
+	snprintf(saved, sizeof saved, "%s", before ? before : "(unset)");
+	struct tm tm;
+	CU_ASSERT_EQUAL(ical_local_time(tc_utc(2026, 7, 1, 12, 0), "Europe/Berlin", &tm), 0);
+	CU_ASSERT_EQUAL(tm.tm_hour, 14);
+	const char *after = getenv("TZ");
+	CU_ASSERT_STRING_EQUAL(after ? after : "(unset)", saved);
+	arena_free(a);
+}
+
+int test_calendar_suite(void)
+{
+	CU_pSuite s = CU_add_suite("calendar", NULL, NULL);
+	if (!s)
+		return -1;
+	if (!CU_add_test(s, "multistatus: prefixes, entities, CDATA, 404 propstats", tc_xml_prefixes) ||
+	    !CU_add_test(s, "multistatus: namespaces resolved from xmlns", tc_xml_namespaces) ||
+	    !CU_add_test(s, "multistatus: malformed and hostile documents", tc_xml_errors) ||
+	    !CU_add_test(s, "ical: zones, all-day, escapes, folding, durations", tc_ical_basic) ||
+	    !CU_add_test(s, "ical: weekly recurrence with EXDATE, override and DST", tc_ical_recurrence) ||
+	    !CU_add_test(s, "ical: monthly, daily, yearly rules and server expansion", tc_ical_rules) ||
+	    !CU_add_test(s, "ical: malformed objects and unknown zones", tc_ical_errors))
+		return -1;
+	return 0;
+}

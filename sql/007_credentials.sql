@@ -20,3 +20,9 @@ CREATE TABLE IF NOT EXISTS credentials (
 -- Sealed idempotent responses record their master key version too, so rotate-master-key can re-seal them
 -- (NULL: sealed before this migration, under the key version configured then).
 ALTER TABLE idempotency_keys ADD COLUMN IF NOT EXISTS response_key_version INT UNSIGNED NULL;
+
+-- A webhook endpoint's previous secret keeps the key version it was sealed under (rotate-secret moves it
+-- from secret_key_version), so a master key rotation between the two re-seals both correctly.
+ALTER TABLE webhook_endpoints ADD COLUMN IF NOT EXISTS previous_secret_key_version INT UNSIGNED NULL;
+UPDATE webhook_endpoints SET previous_secret_key_version = secret_key_version
+  WHERE previous_secret_enc IS NOT NULL AND previous_secret_key_version IS NULL;

@@ -19,6 +19,7 @@ int admin_account(admin_ctx *c, int argc, char **argv);
 int admin_key(admin_ctx *c, int argc, char **argv);
 int admin_report(admin_ctx *c, int argc, char **argv);
 int admin_reporting_user(admin_ctx *c, int argc, char **argv);
+int admin_rotate_master_key(admin_ctx *c, int argc, char **argv);
 
 /* Maps a failed store result to an exit status, printing WHAT and the reason to stderr. */
 int admin_store_failure(int store_result, const char *what);

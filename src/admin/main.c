@@ -22,6 +22,8 @@ static const char USAGE[] =
 	"                                run a report view (report --help lists them)\n"
 	"  reporting-user create NAME [--host HOST]\n"
 	"                                a MariaDB user that may only read the report views; password on stdin\n"
+	"  rotate-master-key [--dry-run] re-encrypt every stored secret under the configured master_key\n"
+	"                                (rotate-master-key --help: the zero-downtime procedure)\n"
 	"\n"
 	"The config comes from --config FILE or $AGENTPLATFORM_CONFIG; AGENTPLATFORM_<SETTING> overrides one setting.\n"
 	"Exit status: 0 ok, 1 failure, 2 usage or validation error, 3 database unreachable.\n"
@@ -89,7 +91,8 @@ int main(int argc, char **argv)
 	}
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "migrate") != 0 && strcmp(cmd, "account") != 0 && strcmp(cmd, "key") != 0 &&
-	    strcmp(cmd, "report") != 0 && strcmp(cmd, "reporting-user") != 0) {
+	    strcmp(cmd, "report") != 0 && strcmp(cmd, "reporting-user") != 0 &&
+	    strcmp(cmd, "rotate-master-key") != 0) {
 		fprintf(stderr, "agentplatform-admin: unknown command '%s'\n\n%s", cmd, USAGE);
 		return EXIT_USAGE;
 	}
@@ -111,6 +114,8 @@ int main(int argc, char **argv)
 		rc = admin_key(&c, argc - 1, argv + 1);
 	else if (strcmp(cmd, "report") == 0)
 		rc = admin_report(&c, argc - 1, argv + 1);
+	else if (strcmp(cmd, "rotate-master-key") == 0)
+		rc = admin_rotate_master_key(&c, argc - 1, argv + 1);
 	else
 		rc = admin_reporting_user(&c, argc - 1, argv + 1);
 	arena_free(c.a);

@@ -17,25 +17,15 @@
 #define HOOK_TOKEN_LEN 43
 #define SIGNATURE_TOLERANCE_S 300
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Verifies the Standard Webhooks headers against the agent's sealed secret and refuses a webhook-id seen
  * within the tolerance window. 0, or -1 with 401 (or 503) recorded. */
 static int verify(request *r, const agent_row *g)
 {
-	size_t hexlen = strlen(g->hook_secret_hex);
-	unsigned char sealed[512];
 	char secret[256];
-	if (hexlen % 2 || hexlen / 2 > sizeof sealed)
-		return req_fail(r, ERR_INTERNAL, "the webhook secret cannot be read");
-	for (size_t i = 0; i < hexlen / 2; i++)
-		sealed[i] = (unsigned char)(hexval(g->hook_secret_hex[2 * i]) << 4 | hexval(g->hook_secret_hex[2 * i + 1]));
-	long n = secretbox_open(r->app->cfg->master_key, g->id, sealed, hexlen / 2, secret, sizeof secret - 1);
+	long n = secretbox_open_stored(r->app->cfg, g->id, g->hook_secret_hex, secret, sizeof secret - 1);
 	if (n < 0) {
-		log_error("request %s: the hook secret of %s does not decrypt under the master key", r->request_id, g->id);
+		log_error("request %s: the hook secret of %s does not open under the master key of its key version",
+			  r->request_id, g->id);
 		return req_fail(r, ERR_INTERNAL, "the webhook secret cannot be read");
 	}
 	secret[n] = '\0';

@@ -30,19 +30,21 @@ static char *seal_body(request *r, const char *body)
 	return out;
 }
 
-/* The body seal_body stored, or NULL when it does not open (another master key, tampering). */
-static char *open_body(request *r, const char *stored, size_t *len)
+/* The body seal_body stored under master key VERSION (0: not recorded, the current key), or NULL when it does not
+ * open (no configured key of that version, tampering). */
+static char *open_body(request *r, const char *stored, int version, size_t *len)
 {
+	const unsigned char *key = version ? settings_master_key(r->app->cfg, version) : r->app->cfg->master_key;
 	if (strncmp(stored, SEALED_PREFIX, SEALED_PREFIX_LEN) != 0)
 		return NULL;
 	const char *b = stored + SEALED_PREFIX_LEN;
 	size_t bl = strlen(b), cap = bl / 4 * 3 + 3;
 	unsigned char *sealed = arena_alloc(r->a, cap);
 	long sl = crypto_b64url_decode(b, bl, sealed, cap);
-	if (sl < (long)SECRETBOX_OVERHEAD)
+	if (sl < (long)SECRETBOX_OVERHEAD || !key)
 		return NULL;
 	char *plain = arena_alloc(r->a, (size_t)sl - SECRETBOX_OVERHEAD + 1);
-	long pl = secretbox_open(r->app->cfg->master_key, row_aad(r), sealed, (size_t)sl, plain,
+	long pl = secretbox_open(key, row_aad(r), sealed, (size_t)sl, plain,
 				 (size_t)sl - SECRETBOX_OVERHEAD);
 	if (pl < 0)
 		return NULL;
@@ -100,9 +102,9 @@ int idempotency_begin(request *r)
 	}
 	if (prev.response) {
 		size_t len = 0;
-		char *body = open_body(r, prev.response, &len);
+		char *body = open_body(r, prev.response, prev.response_key_version, &len);
 		if (!body) {
-			log_error("request %s: the stored answer of an Idempotency-Key does not decrypt under the master key",
+			log_error("request %s: the stored answer of an Idempotency-Key does not open under its master key version",
 				  r->request_id);
 			req_fail(r, ERR_INTERNAL, "the stored answer for this Idempotency-Key cannot be read");
 			return 1;
@@ -132,7 +134,8 @@ void idempotency_end(request *r)
 		size_t blen;
 		const char *body = req_body_text(r, &blen);
 		const char *stored = body ? seal_body(r, body) : NULL;
-		res = store_idempotency_complete(d, r->a, r->key_id, r->idempotency_key, r->status, location, stored);
+		res = store_idempotency_complete(d, r->a, r->key_id, r->idempotency_key, r->status, location, stored,
+						 r->app->cfg->master_key_version);
 	}
 	if (res != STORE_OK)
 		log_error("request %s: could not record the Idempotency-Key outcome", r->request_id);

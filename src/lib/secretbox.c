@@ -7,6 +7,7 @@
 #include <string.h>
 
 #define FORMAT_V1 0x01
+#define STORED_MAX 65536 /* sealed bytes of one stored value */
 
 size_t secretbox_seal(const unsigned char key[32], const char *aad, const void *plain, size_t n, unsigned char *out)
 {
@@ -40,4 +41,24 @@ long secretbox_open(const unsigned char key[32], const char *aad, const unsigned
 	     EVP_DecryptFinal_ex(c, (unsigned char *)out + len, &fin) == 1;
 	EVP_CIPHER_CTX_free(c);
 	return ok ? (long)clen : -1;
+}
+
+long secretbox_open_stored(const settings *cfg, const char *aad, const char *stored, void *out, size_t outlen)
+{
+	char *end;
+	long version = stored ? strtol(stored, &end, 10) : 0;
+	if (!stored || end == stored || *end != ':' || version < 1 || version > 1000000)
+		return -1;
+	const unsigned char *key = settings_master_key(cfg, (int)version);
+	const char *hex = end + 1;
+	size_t hl = strlen(hex);
+	if (!key || hl / 2 > STORED_MAX)
+		return -1;
+	unsigned char *sealed = malloc(hl / 2 + 1);
+	if (!sealed)
+		abort();
+	long n = crypto_unhex(hex, hl, sealed, hl / 2 + 1);
+	long len = n < 0 ? -1 : secretbox_open(key, aad, sealed, (size_t)n, out, outlen);
+	free(sealed);
+	return len;
 }

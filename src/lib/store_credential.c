@@ -2,7 +2,6 @@
  * on the account. */
 #include "store_credential.h"
 #include "credential.h"
-#include "crypto.h"
 #include "log.h"
 #include "secretbox.h"
 #include "store.h"
@@ -28,7 +27,7 @@ static const char SQL_REVOKE[] = "UPDATE credentials SET revoked_at = UTC_TIMEST
 static const char SQL_STATE[] = "SELECT type, revoked_at IS NOT NULL FROM credentials WHERE account_id = ? AND id = ?";
 /* The last column says whether last_used_at is due for an update (at most once a minute). */
 static const char SQL_USE[] =
-	"SELECT type, revoked_at IS NOT NULL, HEX(secret_enc), secret_key_version, "
+	"SELECT type, revoked_at IS NOT NULL, CONCAT(secret_key_version, ':', HEX(secret_enc)), "
 	"last_used_at IS NULL OR last_used_at < UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE "
 	"FROM credentials WHERE account_id = ? AND id = ?";
 static const char SQL_TOUCH[] =
@@ -182,19 +181,15 @@ enum store_result store_credential_use(db *d, arena *a, const settings *cfg, con
 	if (c[1] && c[1][0] == '1')
 		return STORE_CONFLICT;
 	const credential_type *t = credential_type_find(c[0]);
-	int version = c[3] ? (int)strtol(c[3], NULL, 10) : 0;
-	const unsigned char *key = settings_master_key(cfg, version);
-	if (!t || !key || !c[2]) {
-		log_error("credential %s: %s", id, !t ? "unknown type" : "no configured master key has its key version");
+	if (!t) {
+		log_error("credential %s has an unknown type", id);
 		return STORE_ERROR;
 	}
-	size_t hexlen = strlen(c[2]);
-	unsigned char *sealed = arena_alloc(a, hexlen / 2 + 1);
-	long sl = crypto_unhex(c[2], hexlen, sealed, hexlen / 2 + 1);
-	char *plain = arena_alloc(a, hexlen / 2 + 1);
-	long pl = sl < 0 ? -1 : secretbox_open(key, id, sealed, (size_t)sl, plain, hexlen / 2);
+	size_t cap = c[2] ? strlen(c[2]) / 2 : 0;
+	char *plain = arena_alloc(a, cap + 1);
+	long pl = secretbox_open_stored(cfg, id, c[2], plain, cap);
 	if (pl < 0) {
-		log_error("credential %s does not open under master key version %d", id, version);
+		log_error("credential %s does not open under the master key of its key version", id);
 		return STORE_ERROR;
 	}
 	plain[pl] = '\0';
@@ -205,7 +200,7 @@ enum store_result store_credential_use(db *d, arena *a, const settings *cfg, con
 		log_error("credential %s holds no JSON object", id);
 		return STORE_ERROR;
 	}
-	if (c[4] && c[4][0] == '1' && (res = store_exec(d, SQL_TOUCH, &p, a, NULL)) != STORE_OK) {
+	if (c[3] && c[3][0] == '1' && (res = store_exec(d, SQL_TOUCH, &p, a, NULL)) != STORE_OK) {
 		json_decref(j);
 		return res;
 	}

@@ -14,9 +14,9 @@ static const char SQL_PURGE_ONE[] = "DELETE FROM idempotency_keys WHERE api_key_
 				    "AND created_at < UTC_TIMESTAMP(3) - INTERVAL " STALE_CLAIM_MINUTES " MINUTE))";
 static const char SQL_INSERT[] = "INSERT INTO idempotency_keys (api_key_id, idem_key, request_hash, created_at) "
 				 "VALUES (?, ?, ?, UTC_TIMESTAMP(3))";
-static const char SQL_GET[] = "SELECT HEX(request_hash), status, location, response FROM idempotency_keys "
+static const char SQL_GET[] = "SELECT HEX(request_hash), status, location, response, response_key_version FROM idempotency_keys "
 			      "WHERE api_key_id = ? AND idem_key = ?";
-static const char SQL_COMPLETE[] = "UPDATE idempotency_keys SET status = ?, location = ?, response = ? "
+static const char SQL_COMPLETE[] = "UPDATE idempotency_keys SET status = ?, location = ?, response = ?, response_key_version = ? "
 				   "WHERE api_key_id = ? AND idem_key = ?";
 static const char SQL_RELEASE[] = "DELETE FROM idempotency_keys WHERE api_key_id = ? AND idem_key = ? AND status IS NULL";
 
@@ -55,16 +55,18 @@ enum store_result store_idempotency_claim(db *d, arena *a, const char *api_key_i
 	existing->status = r.cell[0][1] ? (int)strtol(r.cell[0][1], NULL, 10) : 0;
 	existing->location = r.cell[0][2];
 	existing->response = r.cell[0][3];
+	existing->response_key_version = r.cell[0][4] ? (int)strtol(r.cell[0][4], NULL, 10) : 0;
 	return STORE_CONFLICT;
 }
 
 enum store_result store_idempotency_complete(db *d, arena *a, const char *api_key_id, const char *key, int status,
-					     const char *location, const char *response)
+					     const char *location, const char *response, int key_version)
 {
 	store_params p = {0};
 	store_param_int(&p, status);
 	store_param_str(&p, location);
 	store_param_str(&p, response);
+	store_param_int(&p, key_version);
 	store_param_str(&p, api_key_id);
 	store_param_str(&p, key);
 	return store_exec(d, SQL_COMPLETE, &p, a, NULL);

@@ -10,6 +10,7 @@ typedef struct idem_row {
 	int status;        /* 0 while the first request is still running */
 	char *location;    /* Location of the stored answer, or NULL */
 	char *response;    /* the stored body as the caller wrote it (idempotency.c: sealed), or NULL */
+	int response_key_version; /* the master key version it was sealed under; 0 when not recorded */
 } idem_row;
 
 /* Claims (API_KEY_ID, KEY) for a request whose body and target hash to HASH. STORE_OK: claimed, go ahead.
@@ -18,9 +19,9 @@ typedef struct idem_row {
  * once. */
 enum store_result store_idempotency_claim(db *d, arena *a, const char *api_key_id, const char *key,
 					  const unsigned char hash[32], idem_row *existing);
-/* Stores the final answer of a claimed key. */
+/* Stores the final answer of a claimed key, sealed under master key version KEY_VERSION. */
 enum store_result store_idempotency_complete(db *d, arena *a, const char *api_key_id, const char *key, int status,
-					     const char *location, const char *response);
+					     const char *location, const char *response, int key_version);
 /* Drops a claim (the answer was a 5xx or 429: a retry must run again). */
 enum store_result store_idempotency_release(db *d, arena *a, const char *api_key_id, const char *key);
 

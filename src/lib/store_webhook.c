@@ -40,7 +40,7 @@ static const char SQL_EP_DELETE_PENDING[] =
 	"last_error = 'the endpoint was deleted', updated_at = UTC_TIMESTAMP(3) "
 	"WHERE account_id = ? AND endpoint_id = ? AND status = 'pending'";
 static const char SQL_EP_ROTATE[] =
-	"UPDATE webhook_endpoints SET previous_secret_enc = secret_enc, "
+	"UPDATE webhook_endpoints SET previous_secret_enc = secret_enc, previous_secret_key_version = secret_key_version, "
 	"previous_secret_until = UTC_TIMESTAMP(3) + INTERVAL ? HOUR, secret_enc = ?, secret_key_version = ?, "
 	"updated_at = UTC_TIMESTAMP(3) WHERE account_id = ? AND id = ? AND deleted_at IS NULL";
 
@@ -290,8 +290,11 @@ static const char SQL_DLV_DUE[] =
 static const char SQL_DLV_CLAIM[] =
 	"UPDATE webhook_deliveries SET next_attempt_at = UTC_TIMESTAMP(3) + INTERVAL ? SECOND WHERE id = ?";
 static const char SQL_DLV_WORK[] =
-	"SELECT d.id, d.account_id, d.endpoint_id, d.event_id, e.payload, w.url, HEX(w.secret_enc), "
-	"IF(w.previous_secret_until > UTC_TIMESTAMP(3), HEX(w.previous_secret_enc), NULL), d.attempts, "
+	"SELECT d.id, d.account_id, d.endpoint_id, d.event_id, e.payload, w.url, "
+	"CONCAT(w.secret_key_version, ':', HEX(w.secret_enc)), "
+	"IF(w.previous_secret_until > UTC_TIMESTAMP(3), "
+	"CONCAT(COALESCE(w.previous_secret_key_version, w.secret_key_version), ':', HEX(w.previous_secret_enc)), NULL), "
+	"d.attempts, "
 	"w.enabled = 1 AND w.deleted_at IS NULL "
 	"FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id "
 	"JOIN webhook_endpoints w ON w.id = d.endpoint_id WHERE d.id = ?";

@@ -88,7 +88,7 @@ enum store_result store_webhook_redeliver(db *d, arena *a, const char *account_i
 enum store_result store_webhook_dispatch(db *d, arena *a, int limit, int *n);
 
 /* A delivery to attempt, as claimed (strings in the arena). SECRET_HEX / PREVIOUS_HEX: the sealed secrets
- * as hex (PREVIOUS_HEX NULL unless it still signs). LIVE is 0 when the endpoint was disabled or deleted. */
+ * as "<key version>:<hex>" for secretbox_open_stored (PREVIOUS_HEX NULL unless it still signs). LIVE is 0 when the endpoint was disabled or deleted. */
 typedef struct webhook_due {
 	char *id, *account_id, *endpoint_id, *event_id, *payload, *url, *secret_hex, *previous_hex;
 	int attempts, live;

@@ -54,25 +54,10 @@ long long deliveries_retry_in_ms(const long *delays, int n, int retry)
 	return base - base * 20 / 100 + off;
 }
 
-static int hexval(int c)
+/* Opens the stored secret STORED ("version:hex") of endpoint ENDPOINT_ID into OUT ("whsec_..."). 0, or -1. */
+static int open_secret(const settings *cfg, const char *endpoint_id, const char *stored, char *out, size_t outlen)
 {
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Opens the sealed secret HEX of endpoint ENDPOINT_ID into OUT ("whsec_..."). 0, or -1. */
-static int open_secret(const settings *cfg, const char *endpoint_id, const char *hex, char *out, size_t outlen)
-{
-	unsigned char sealed[512];
-	size_t n = hex ? strlen(hex) : 0;
-	if (n == 0 || n % 2 || n / 2 > sizeof sealed)
-		return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		sealed[i] = (unsigned char)(hi << 4 | lo);
-	}
-	long len = secretbox_open(cfg->master_key, endpoint_id, sealed, n / 2, out, outlen - 1);
+	long len = secretbox_open_stored(cfg, endpoint_id, stored, out, outlen - 1);
 	if (len < 0)
 		return -1;
 	out[len] = '\0';

@@ -33,6 +33,12 @@ int v1_runs_get(request *r);
 int v1_messages_list_agent(request *r);
 int v1_messages_list_run(request *r);
 
+/* v1_approvals.c */
+int v1_approvals_list(request *r);
+int v1_approvals_get(request *r);
+int v1_approvals_approve(request *r);
+int v1_approvals_reject(request *r);
+
 /* v1_notifications.c */
 int v1_notifications_list(request *r);
 int v1_notifications_get(request *r);

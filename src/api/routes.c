@@ -10,6 +10,7 @@
 static const char *const RUN_QUERY[] = {"status", NULL};
 static const char *const USAGE_QUERY[] = {"from", "to", NULL};
 static const char *const NOTIFICATION_QUERY[] = {"unread", "type", NULL};
+static const char *const APPROVAL_QUERY[] = {"status", "agent_id", NULL};
 static const char *const AUDIT_QUERY[] = {"action", "target_type", "target_id", "actor", "since", "until", NULL};
 
 /* Every write (any method but GET) is ROUTE_AUDITED: it records an audit_logs row in its own transaction,
@@ -49,6 +50,14 @@ const route ROUTES[] = {
 
 	{"GET", "/api/v1/audit-logs", NOIDS, SCOPE_AUDIT_LOGS_READ, ROUTE_LIST, AUDIT_QUERY, "aud_", v1_audit_logs_list,
 	 "listAuditLogs"},
+
+	{"GET", "/api/v1/approvals", NOIDS, SCOPE_AGENTS_READ, ROUTE_LIST, APPROVAL_QUERY, "apr_", v1_approvals_list,
+	 "listApprovals"},
+	{"GET", "/api/v1/approvals/{id}", {"apr_"}, SCOPE_AGENTS_READ, 0, NULL, NULL, v1_approvals_get, "getApproval"},
+	{"POST", "/api/v1/approvals/{id}/approve", {"apr_"}, SCOPE_AGENTS_WRITE, ROUTE_BODY_OPTIONAL | ROUTE_AUDITED, NULL,
+	 NULL, v1_approvals_approve, "approveApproval"},
+	{"POST", "/api/v1/approvals/{id}/reject", {"apr_"}, SCOPE_AGENTS_WRITE, ROUTE_BODY_OPTIONAL | ROUTE_AUDITED, NULL,
+	 NULL, v1_approvals_reject, "rejectApproval"},
 
 	{"GET", "/api/v1/notifications", NOIDS, SCOPE_NOTIFICATIONS_READ, ROUTE_LIST, NOTIFICATION_QUERY, "ntf_",
 	 v1_notifications_list, "listNotifications"},

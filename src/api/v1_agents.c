@@ -7,6 +7,7 @@
 #include "store_account.h"
 #include "sbuf.h"
 #include "store_agent.h"
+#include "store_approval.h"
 #include "queue.h"
 #include "refs.h"
 #include "crypto.h"
@@ -22,7 +23,8 @@
 
 #define CONFIG_MAX_BYTES (64 * 1024)
 
-static const char *const WRITABLE[] = {"name", "type", "schedule", "timezone", "config", NULL};
+static const char *const WRITABLE[] = {"name",   "type",           "schedule", "timezone",
+					"config", "require_approval", "approval_timeout_seconds", NULL};
 static const char *const READ_ONLY[] = {"id",          "status",      "created_at",          "updated_at",
 					"last_run_at", "next_run_at", "inbound_webhook",     "inbound_webhook_url",
 					NULL};
@@ -62,6 +64,13 @@ static void agent_render(sbuf *b, const agent_row *g, const json_t *extra)
 	sbuf_json_str(b, g->last_run_at);
 	sbuf_key(b, "next_run_at", 0);
 	sbuf_json_str(b, g->next_run_at);
+	sbuf_key(b, "require_approval", 0);
+	sbuf_cstr(b, g->require_approval ? "true" : "false");
+	sbuf_key(b, "approval_timeout_seconds", 0);
+	if (g->approval_timeout_seconds >= 0)
+		sbuf_int(b, g->approval_timeout_seconds);
+	else
+		sbuf_cstr(b, "null");
 	const char *key;
 	json_t *v;
 	json_object_foreach((json_t *)extra, key, v)
@@ -87,8 +96,31 @@ static int respond_agent(request *r, int status, const agent_row *g, const json_
 static json_t *writable_doc(const agent_row *g)
 {
 	json_t *config = json_loads(g->config, 0, NULL);
-	return json_pack("{s:s, s:s, s:s?, s:s, s:o}", "name", g->name, "type", g->type, "schedule", g->schedule,
-			 "timezone", g->timezone, "config", config ? config : json_object());
+	return json_pack("{s:s, s:s, s:s?, s:s, s:o, s:b, s:o}", "name", g->name, "type", g->type, "schedule",
+			 g->schedule, "timezone", g->timezone, "config", config ? config : json_object(),
+			 "require_approval", g->require_approval, "approval_timeout_seconds",
+			 g->approval_timeout_seconds >= 0 ? json_integer(g->approval_timeout_seconds) : json_null());
+}
+
+/* require_approval (boolean, default false) and approval_timeout_seconds (null: the server's default) of DOC
+ * into F. */
+static int validate_approval(request *r, const json_t *doc, agent_fields *f)
+{
+	const json_t *req = json_object_get(doc, "require_approval");
+	if (req && !json_is_null(req) && !json_is_boolean(req))
+		return req_fail_param(r, ERR_PARAMETER_INVALID, "require_approval", "require_approval must be true or false");
+	f->require_approval = json_is_true(req);
+	const json_t *t = json_object_get(doc, "approval_timeout_seconds");
+	f->approval_timeout_seconds = -1;
+	if (t && !json_is_null(t)) {
+		if (!json_is_integer(t) || json_integer_value(t) < APPROVAL_TIMEOUT_MIN ||
+		    json_integer_value(t) > APPROVAL_TIMEOUT_MAX)
+			return req_fail_param(r, ERR_PARAMETER_INVALID, "approval_timeout_seconds",
+					      arena_printf(r->a, "approval_timeout_seconds must be an integer from %d to %d, "
+							   "or null", APPROVAL_TIMEOUT_MIN, APPROVAL_TIMEOUT_MAX));
+		f->approval_timeout_seconds = (long)json_integer_value(t);
+	}
+	return 0;
 }
 
 /* Validates the whole desired state DOC into F (strings point into DOC or the arena). */
@@ -168,7 +200,7 @@ static int validate_doc(request *r, const json_t *doc, agent_fields *f)
 	free(text);
 	if (strlen(f->config) > CONFIG_MAX_BYTES)
 		return req_fail_param(r, ERR_PARAMETER_INVALID, "config", "config is larger than 64 KiB");
-	return 0;
+	return validate_approval(r, doc, f);
 }
 
 /* Ends a failed transaction; the failure is already recorded. */
@@ -305,8 +337,8 @@ int v1_agents_create(request *r)
 	char id[IDS_MAX_LEN];
 	if ((res = store_agent_insert(d, r->a, r->account_id, &f, id)) != STORE_OK)
 		return req_fail_store(r, res, NULL), rollback(r);
-	json_t *changes = json_pack("{s:s, s:s, s:s?, s:s}", "name", f.name, "type", f.type, "schedule", f.schedule,
-				    "timezone", f.timezone);
+	json_t *changes = json_pack("{s:s, s:s, s:s?, s:s, s:b}", "name", f.name, "type", f.type, "schedule",
+				    f.schedule, "timezone", f.timezone, "require_approval", f.require_approval);
 	if (audit_record(r, "agent.created", "agent", id, changes) != 0)
 		return rollback(r);
 	json_t *hook = new_hook(r, id, 0);
@@ -336,9 +368,11 @@ int v1_agents_update(request *r)
 		return req_fail_store(r, res, "agent not found"), rollback(r);
 
 	/* What changed, field by field, for the audit trail. */
-	json_t *normalized = req_keep(r, json_pack("{s:s, s:s, s:s?, s:s, s:o}", "name", f.name, "type", f.type,
-						   "schedule", f.schedule, "timezone", f.timezone, "config",
-						   json_loads(f.config, 0, NULL)));
+	json_t *normalized = req_keep(
+		r, json_pack("{s:s, s:s, s:s?, s:s, s:o, s:b, s:o}", "name", f.name, "type", f.type, "schedule", f.schedule,
+			     "timezone", f.timezone, "config", json_loads(f.config, 0, NULL), "require_approval",
+			     f.require_approval, "approval_timeout_seconds",
+			     f.approval_timeout_seconds >= 0 ? json_integer(f.approval_timeout_seconds) : json_null()));
 	json_t *changes = json_object();
 	for (const char *const *k = WRITABLE; *k; k++) {
 		json_t *old = json_object_get(before, *k), *new = json_object_get(normalized, *k);

@@ -7,7 +7,8 @@
 
 /* Every type a notification can have (the filter refuses others: a typo is an error, not an empty list). */
 static const char *const TYPES[] = {NOTIFICATION_RUN_FAILED, NOTIFICATION_AGENT_ERROR, NOTIFICATION_WEATHER_ALERT,
-				    NOTIFICATION_API_KEY_EXPIRING, NOTIFICATION_WEBHOOK_DISABLED, NULL};
+				    NOTIFICATION_API_KEY_EXPIRING, NOTIFICATION_WEBHOOK_DISABLED,
+				    NOTIFICATION_APPROVAL_REQUESTED, NOTIFICATION_APPROVAL_EXPIRED, NULL};
 
 /* One notification, every documented member present (null when unset): the store's rendering, shared with
  * the notification.created webhook event. */
@@ -26,7 +27,7 @@ int v1_notifications_list(request *r)
 		if (!ok)
 			return req_fail_param(r, ERR_QUERY_INVALID, "type",
 					      "type must be one of run.failed, agent.error, weather.alert, api_key.expiring, "
-					      "webhook.disabled");
+					      "webhook.disabled, approval.requested, approval.expired");
 	}
 	int unread = -1;
 	const char *u = req_query(r, "unread");

@@ -59,6 +59,8 @@ static const struct setting_spec SPECS[] = {
 	{"key_expiry_check_seconds", K_INT, S(key_expiry_check_seconds), 0, 1, 86400},
 	{"heartbeat_timeout_seconds", K_INT, S(heartbeat_timeout_seconds), 0, 2, 86400},
 	{"run_max_attempts", K_INT, S(run_max_attempts), 0, 1, 100},
+	{"approval_default_timeout_seconds", K_INT, S(approval_default_timeout_seconds), 0, 60, 2592000},
+	{"approval_expiry_check_seconds", K_INT, S(approval_expiry_check_seconds), 0, 1, 3600},
 	{"run_timeout_seconds", K_INT, S(run_timeout_seconds), 0, 1, 3600},
 	{"shutdown_grace_seconds", K_INT, S(shutdown_grace_seconds), 0, 0, 3600},
 	{"weather_geocoding_url", K_HTTPURL, S(weather_geocoding_url), 0, 0, 0},
@@ -287,6 +289,8 @@ settings *settings_new(const char *path, char *err, size_t errlen)
 	s->key_expiry_check_seconds = 3600;
 	s->heartbeat_timeout_seconds = 300;
 	s->run_max_attempts = 3;
+	s->approval_default_timeout_seconds = 86400;
+	s->approval_expiry_check_seconds = 30;
 	s->run_timeout_seconds = 60;
 	s->shutdown_grace_seconds = 30;
 	s->weather_geocoding_url = xstrdup("https://geocoding-api.open-meteo.com/v1/search");

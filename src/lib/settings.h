@@ -43,6 +43,9 @@ typedef struct settings {
 	int key_expiry_check_seconds;  /* key_expiry_check_seconds: API keys expiring within 7 days are notified, default 3600 */
 	int heartbeat_timeout_seconds; /* heartbeat_timeout_seconds: a running run silent this long is re-queued, default 300 */
 	int run_max_attempts;          /* run_max_attempts, default 3 */
+	int approval_default_timeout_seconds; /* approval_default_timeout_seconds: an approval expires after this
+						 unless its agent sets approval_timeout_seconds, default 86400 */
+	int approval_expiry_check_seconds; /* approval_expiry_check_seconds: overdue approvals are expired, default 30 */
 	int run_timeout_seconds;       /* run_timeout_seconds: bound on one run's outbound work, default 60 */
 	int shutdown_grace_seconds;    /* shutdown_grace_seconds: SIGTERM waits this long for running runs, default 30 */
 	char *weather_geocoding_url;   /* weather_geocoding_url, default https://geocoding-api.open-meteo.com/v1/search */

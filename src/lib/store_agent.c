@@ -7,7 +7,7 @@
 
 #define COLUMNS \
 	"id, account_id, name, type, status, schedule, timezone, config, created_at, updated_at, last_run_at, next_run_at, " \
-	"hook_hint, CONCAT(hook_secret_key_version, ':', HEX(hook_secret_enc)), paused"
+	"hook_hint, CONCAT(hook_secret_key_version, ':', HEX(hook_secret_enc)), paused, require_approval, COALESCE(approval_timeout_seconds, -1)"
 
 static const char SQL_FIRST_PAGE[] = "SELECT " COLUMNS " FROM agents WHERE account_id = ? AND deleted_at IS NULL "
 				     "ORDER BY id DESC LIMIT ?";
@@ -18,10 +18,12 @@ static const char SQL_GET_LOCK[] =
 	"SELECT " COLUMNS " FROM agents WHERE account_id = ? AND id = ? AND deleted_at IS NULL FOR UPDATE";
 static const char SQL_COUNT[] = "SELECT COUNT(*) FROM agents WHERE account_id = ? AND deleted_at IS NULL";
 static const char SQL_INSERT[] =
-	"INSERT INTO agents (id, account_id, name, type, schedule, timezone, config, created_at, updated_at, next_run_at) "
-	"VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), IF(? < 0, NULL, FROM_UNIXTIME(? / 1000)))";
+	"INSERT INTO agents (id, account_id, name, type, schedule, timezone, config, require_approval, "
+	"approval_timeout_seconds, created_at, updated_at, next_run_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, -1), "
+	"UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), IF(? < 0, NULL, FROM_UNIXTIME(? / 1000)))";
 static const char SQL_UPDATE[] =
-	"UPDATE agents SET name = ?, type = ?, schedule = ?, timezone = ?, config = ?, updated_at = UTC_TIMESTAMP(3), "
+	"UPDATE agents SET name = ?, type = ?, schedule = ?, timezone = ?, config = ?, require_approval = ?, "
+	"approval_timeout_seconds = NULLIF(?, -1), updated_at = UTC_TIMESTAMP(3), "
 	"next_run_at = IF(? < 0, NULL, FROM_UNIXTIME(? / 1000)) WHERE account_id = ? AND id = ? AND deleted_at IS NULL";
 static const char SQL_DELETE[] = "UPDATE agents SET deleted_at = UTC_TIMESTAMP(3), next_run_at = NULL, "
 				 "updated_at = UTC_TIMESTAMP(3) WHERE account_id = ? AND id = ? AND deleted_at IS NULL";
@@ -52,6 +54,8 @@ static void row_from(arena *a, char **c, agent_row *g)
 	g->hook_hint = c[12];
 	g->hook_secret_hex = c[13];
 	g->paused = c[14] && c[14][0] == '1';
+	g->require_approval = c[15] && c[15][0] == '1';
+	g->approval_timeout_seconds = c[16] ? strtol(c[16], NULL, 10) : -1;
 }
 
 enum store_result store_agent_list(db *d, arena *a, const char *account_id, const char *before_id, int limit,
@@ -108,6 +112,8 @@ static void bind_fields(store_params *p, const agent_fields *f)
 	store_param_str(p, f->schedule);
 	store_param_str(p, f->timezone);
 	store_param_str(p, f->config);
+	store_param_int(p, f->require_approval);
+	store_param_int(p, f->approval_timeout_seconds);
 }
 
 enum store_result store_agent_insert(db *d, arena *a, const char *account_id, const agent_fields *f, char *id_out)

@@ -15,11 +15,15 @@ typedef struct agent_row {
 	char *hook_secret_hex; /* the sealed signing secret as "<key version>:<hex>" (secretbox_open_stored), or NULL when
 			       * unsigned */
 	int paused;
+	int require_approval;
+	long approval_timeout_seconds; /* -1: the server's approval_default_timeout_seconds */
 } agent_row;
 
 /* The writable fields, for insert and update. NEXT_RUN_MS < 0 stores NULL. */
 typedef struct agent_fields {
 	const char *name, *type, *schedule, *timezone, *config;
+	int require_approval;
+	long approval_timeout_seconds; /* -1: NULL (the server's default) */
 	int64_t next_run_ms;
 } agent_fields;
 

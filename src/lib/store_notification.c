@@ -61,6 +61,12 @@ static const char SQL_WEBHOOK_DISABLED[] =
 	"?, ' was disabled: ', ?, '. Fix the receiver, then enable the endpoint again.'), 1000), NULL, NULL, "
 	"CONCAT('webhook.disabled:', ?, ':', ?), UTC_TIMESTAMP(3))" NTF_IGNORE;
 static const char SQL_GET_ANY[] = "SELECT " NTF_COLUMNS ", account_id FROM notifications WHERE id = ?";
+static const char SQL_APPROVAL[] =
+	NTF_INSERT "SELECT ?, p.account_id, ?, LEFT(CONCAT(IF(? = 'approval.expired', 'Approval expired: ', "
+	"'Approval needed: '), COALESCE(g.name, p.action)), 300), LEFT(CONCAT(p.summary, ' (approval ', p.id, "
+	"IF(? = 'approval.expired', ' expired at ', ', expires at '), DATE_FORMAT(p.expires_at, '%Y-%m-%dT%H:%i:%sZ'), "
+	"')'), 1000), p.agent_id, p.run_id, CONCAT(?, ':', p.id), UTC_TIMESTAMP(3) "
+	"FROM approvals p LEFT JOIN agents g ON g.id = p.agent_id WHERE p.id = ?" NTF_IGNORE;
 
 static json_t *str_or_null(const char *s)
 {
@@ -237,6 +243,24 @@ enum store_result store_notification_webhook_disabled(db *d, arena *a, const cha
 	store_param_str(&p, endpoint_id);
 	store_param_str(&p, disabled_at);
 	enum store_result res = store_exec(d, SQL_WEBHOOK_DISABLED, &p, a, &r);
+	if (res == STORE_OK && r.affected == 1)
+		res = created_event(d, a, id);
+	return res;
+}
+
+enum store_result store_notification_approval(db *d, arena *a, const char *approval_id, const char *type)
+{
+	char id[IDS_MAX_LEN];
+	store_params p = {0};
+	store_rows r;
+	ids_new(NTF_PREFIX, id);
+	store_param_str(&p, id);
+	store_param_str(&p, type);
+	store_param_str(&p, type);
+	store_param_str(&p, type);
+	store_param_str(&p, type);
+	store_param_str(&p, approval_id);
+	enum store_result res = store_exec(d, SQL_APPROVAL, &p, a, &r);
 	if (res == STORE_OK && r.affected == 1)
 		res = created_event(d, a, id);
 	return res;

@@ -13,6 +13,8 @@
 #define NOTIFICATION_WEATHER_ALERT "weather.alert"
 #define NOTIFICATION_API_KEY_EXPIRING "api_key.expiring"
 #define NOTIFICATION_WEBHOOK_DISABLED "webhook.disabled"
+#define NOTIFICATION_APPROVAL_REQUESTED "approval.requested"
+#define NOTIFICATION_APPROVAL_EXPIRED "approval.expired"
 
 /* How long before its expiry an API key gets its api_key.expiring notification. */
 #define NOTIFICATION_KEY_EXPIRY_DAYS 7
@@ -62,5 +64,9 @@ enum store_result store_notification_keys_expiring(db *d, arena *a, int limit, i
  * DISABLED_AT (the time it was disabled, as stored). */
 enum store_result store_notification_webhook_disabled(db *d, arena *a, const char *account_id, const char *endpoint_id,
 						     const char *url, const char *reason, const char *disabled_at);
+
+/* TYPE (NOTIFICATION_APPROVAL_REQUESTED or NOTIFICATION_APPROVAL_EXPIRED) for approval APPROVAL_ID as it now
+ * stands (title: its agent's name or its action; body: its summary and expiry). */
+enum store_result store_notification_approval(db *d, arena *a, const char *approval_id, const char *type);
 
 #endif

@@ -2,6 +2,7 @@
 #include "store_run.h"
 #include "ids.h"
 #include "store.h"
+#include "store_approval.h"
 #include "store_notification.h"
 #include "webhook_event.h"
 
@@ -300,7 +301,9 @@ enum store_result store_run_cancel_for_agent(db *d, arena *a, const char *accoun
 	store_params p = {0};
 	store_param_str(&p, account_id);
 	store_param_str(&p, agent_id);
-	return store_exec(d, SQL_CANCEL, &p, a, NULL);
+	enum store_result res = store_exec(d, SQL_CANCEL, &p, a, NULL);
+	/* Their pending approvals can no longer be decided. */
+	return res == STORE_OK ? store_approval_cancel_for_agent(d, a, account_id, agent_id) : res;
 }
 
 enum store_result store_run_queued_ids(db *d, arena *a, const char *agent_id, char ***ids, int *n)

@@ -52,7 +52,7 @@ enum store_result store_message_list(db *d, arena *a, const char *account_id, co
 enum store_result store_message_insert(db *d, arena *a, const char *account_id, const char *agent_id,
 				       const char *run_id, const char *role, const char *content, const char *data);
 
-/* Deleting an agent: its queued and waiting runs become cancelled. */
+/* Deleting an agent: its queued and waiting runs become cancelled, and their pending approvals too. */
 enum store_result store_run_cancel_for_agent(db *d, arena *a, const char *account_id, const char *agent_id);
 /* Ids of the runs store_run_cancel_for_agent would cancel (queued or waiting), oldest first, locked FOR UPDATE
  * (call it first, in the same transaction, to emit one run.cancelled event per run). */

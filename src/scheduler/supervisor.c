@@ -5,6 +5,7 @@
 #include "crontick.h"
 #include "crypto.h"
 #include "db.h"
+#include "approvals.h"
 #include "deliveries.h"
 #include "keyexpiry.h"
 #include "kv.h"
@@ -253,6 +254,13 @@ static void check_key_expiry(supervisor *s)
 	s->expiry_failing = rc < 0;
 }
 
+static void expire_approvals(supervisor *s)
+{
+	if (approvals_expire(s->d, s->a) < 0)
+		log_warn("approval expiry check failed (MariaDB unavailable?); retrying in %d s",
+			 s->cfg->approval_expiry_check_seconds);
+}
+
 static void nap_ms(int64_t ms)
 {
 	if (ms < 10)
@@ -327,7 +335,7 @@ int supervisor_run(const settings *cfg, volatile sig_atomic_t *stop)
 		spawn(&s, i);
 	spawn_deliverer(&s);
 	int64_t now = runner_now_ms(), next_hb = now, next_tick = now, next_sweep = now, next_flush = now,
-		next_expiry = now;
+		next_expiry = now, next_approvals = now;
 	while (!*stop) {
 		arena_reset(s.a);
 		reap(&s);
@@ -368,7 +376,11 @@ int supervisor_run(const settings *cfg, volatile sig_atomic_t *stop)
 			next_expiry = now + (int64_t)cfg->key_expiry_check_seconds * 1000;
 		}
 		wake = min64(wake, min64(min64(next_hb, next_flush), min64(next_tick, next_sweep)));
-		wake = min64(wake, next_expiry);
+		if (!*stop && now >= next_approvals) {
+			expire_approvals(&s);
+			next_approvals = now + (int64_t)cfg->approval_expiry_check_seconds * 1000;
+		}
+		wake = min64(wake, min64(next_expiry, next_approvals));
 		if (!*stop)
 			nap_ms(wake - runner_now_ms());
 	}

@@ -1,5 +1,6 @@
 /* sweep: re-queues dead runs and runs Redis lost, and gives back what lost workers held. */
 #include "sweep.h"
+#include "approvals.h"
 #include "log.h"
 #include "queue.h"
 #include "store_idempotency.h"
@@ -45,6 +46,10 @@ int sweep_run(db *d, kv *k, arena *a, const settings *cfg)
 		log_info("sweep: %d queued run%s waiting longer than %d s pushed to the queue again", pushed,
 			 pushed == 1 ? "" : "s", cfg->sweep_requeue_after_seconds);
 	}
+
+	/* Approved agentless actions Redis may have lost. */
+	if (approvals_requeue_actions(d, k, a, cfg->sweep_requeue_after_seconds) != 0)
+		rc = -1;
 
 	/* Idempotency keys are kept 24 hours; the expired ones go here, a bounded batch per sweep. */
 	long purged = 0;

@@ -1,12 +1,14 @@
 /* worker: the run-worker loop: queue_pop -> store_run_claim -> runner -> store_run_finish -> queue_ack. */
 #include "worker.h"
 #include "agenttype.h"
+#include "approvals.h"
 #include "arena.h"
 #include "db.h"
 #include "kv.h"
 #include "log.h"
 #include "queue.h"
 #include "runner.h"
+#include "store_approval.h"
 #include "store_notification.h"
 #include "store_run.h"
 #include "util.h"
@@ -99,7 +101,24 @@ static long next_backoff(long ms)
 	return ms <= 0 ? BACKOFF_MIN_MS : ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms * 2;
 }
 
-/* Runs the claimed RUN of an agent of TYPE with CONFIG (JSON text) into CTX; returns "succeeded" or "failed". */
+/* Runs RUNNER_FN FN for the claimed RUN of an agent of TYPE into CTX behind the approval gates: the agent's
+ * require_approval (the whole run is gated unless the type gates its own action) and the type's own. */
+static int run_gated(worker *w, runner_ctx *ctx, const run_row *run, const char *type, runner_fn fn)
+{
+	int flags = runner_flags(type), require = 0;
+	char *name = NULL, *approved = NULL;
+	if (store_approval_gate_info(w->d, w->a, run->id, &require, &name, &approved) != STORE_OK)
+		return runner_fail(ctx, "the agent's approval settings could not be read");
+	ctx->require_approval = require || (flags & RUNNER_APPROVAL_DEFAULT);
+	ctx->approved_action = approved;
+	if (ctx->require_approval && !(flags & RUNNER_OWN_GATE) &&
+	    !runner_gate(ctx, type, arena_printf(w->a, "Run %s", name), ctx->input))
+		return RUNNER_WAITING;
+	return fn(ctx);
+}
+
+/* Runs the claimed RUN of an agent of TYPE with CONFIG (JSON text) into CTX; returns "succeeded", "failed" or
+ * "waiting_approval". */
 static const char *execute(worker *w, runner_ctx *ctx, const run_row *run, const char *type, const char *config)
 {
 	json_error_t je;
@@ -119,7 +138,11 @@ static const char *execute(worker *w, runner_ctx *ctx, const run_row *run, const
 	else if (t->validate(conf, &e) != 0)
 		rc = runner_fail(ctx, "the agent's config is not valid: %s", e.message);
 	else
-		rc = fn(ctx);
+		rc = run_gated(w, ctx, run, type, fn);
+	if (rc == RUNNER_WAITING && ctx->gate_action)
+		return "waiting_approval";
+	if (rc == RUNNER_WAITING)
+		rc = runner_fail(ctx, "the run stopped for an approval without naming its action");
 	if (rc != 0 && !ctx->error[0])
 		runner_fail(ctx, "the run failed");
 	return rc == 0 ? "succeeded" : "failed";
@@ -141,9 +164,12 @@ static enum store_result record(worker *w, const run_row *run, runner_ctx *ctx, 
 				const char *alert)
 {
 	char *out = ctx->output ? json_dumps(ctx->output, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) : NULL;
+	/* A run stopped at a gate keeps no messages: it runs again from the start once approved. */
+	int waiting = strcmp(status, "waiting_approval") == 0;
+	char *args = waiting ? json_dumps(ctx->gate_args, JSON_COMPACT) : NULL;
 	enum store_result res = db_begin(w->d);
 	int64_t last_ms = 0;
-	for (runner_message *m = ctx->messages; m && res == STORE_OK; m = m->next) {
+	for (runner_message *m = waiting ? NULL : ctx->messages; m && res == STORE_OK; m = m->next) {
 		/* Messages list in id order, and an id orders by its millisecond only: one millisecond each. */
 		while (m != ctx->messages && util_now_ms() <= last_ms)
 			pause_ms(1);
@@ -151,7 +177,10 @@ static enum store_result record(worker *w, const run_row *run, runner_ctx *ctx, 
 		res = store_message_insert(w->d, w->a, run->account_id, run->agent_id, run->id, "agent", m->content,
 					   m->data);
 	}
-	if (res == STORE_OK)
+	if (res == STORE_OK && waiting)
+		res = store_approval_wait(w->d, w->a, run->id, w->id, ctx->gate_action, ctx->gate_summary, args,
+					  w->cfg->approval_default_timeout_seconds);
+	else if (res == STORE_OK)
 		res = store_run_finish(w->d, w->a, run->id, w->id, status, out,
 				       strcmp(status, "succeeded") == 0 ? NULL : ctx->error);
 	if (res == STORE_OK && alert)
@@ -161,6 +190,7 @@ static enum store_result record(worker *w, const run_row *run, runner_ctx *ctx, 
 	if (res != STORE_OK)
 		db_rollback(w->d);
 	free(out);
+	free(args);
 	return res;
 }
 
@@ -194,7 +224,11 @@ static enum store_result record_retrying(worker *w, const run_row *run, runner_c
  * could not be asked (the caller backs off and tries the same id again). */
 static int handle(worker *w, const char *id)
 {
-	if (!ids_valid("run_", id)) {
+	if (ids_valid("apr_", id)) {
+		/* An approved agentless action (store_approval_decide pushes its approval id). */
+		if (approvals_perform(w->d, w->a, w->cfg, id) != 0)
+			return -1;
+	} else if (!ids_valid("run_", id)) {
 		log_warn("dropping a malformed entry from the run queue");
 	} else {
 		run_row run;

@@ -34,8 +34,8 @@ static int check_agent(const json_t *g, const char *file, int line)
 	const json_t *sched = jget(g, "schedule"), *next = jget(g, "next_run_at"), *last = jget(g, "last_run_at");
 	if (!json_is_object(g))
 		snprintf(why, sizeof why, "not an object");
-	else if (json_object_size(g) - (jget(g, "inbound_webhook_url") != NULL) - (jget(g, "inbound_webhook_secret") != NULL) != 12)
-		snprintf(why, sizeof why, "%zu members, want 12 (+ the one-time inbound_webhook_url/secret)", json_object_size(g));
+	else if (json_object_size(g) - (jget(g, "inbound_webhook_url") != NULL) - (jget(g, "inbound_webhook_secret") != NULL) != 14)
+		snprintf(why, sizeof why, "%zu members, want 14 (+ the one-time inbound_webhook_url/secret)", json_object_size(g));
 	else if (!json_is_object(jget(g, "inbound_webhook")) || json_object_size(jget(g, "inbound_webhook")) != 3 ||
 		 !json_is_boolean(jget(g, "inbound_webhook.enabled")) || !json_is_boolean(jget(g, "inbound_webhook.signed")) ||
 		 !(json_is_null(jget(g, "inbound_webhook.hint")) || json_is_string(jget(g, "inbound_webhook.hint"))))

@@ -87,7 +87,7 @@ static int make_agent(const struct tenant *t, const char *name, char *id)
 /* What a case's {id} names and its entry targets: the fresh agent, a notification of the account (made by
  * SQL: notifications come from the scheduler), the account itself, or the fresh webhook endpoint (whose
  * {delivery_id} is a delivery made by SQL: deliveries come from the scheduler). */
-enum target { T_AGENT, T_NOTIFICATION, T_ACCOUNT, T_WEBHOOK, T_CREDENTIAL };
+enum target { T_AGENT, T_NOTIFICATION, T_ACCOUNT, T_WEBHOOK, T_CREDENTIAL, T_APPROVAL, T_APPROVAL_REJECT };
 
 /* Every audited operation of the spec (x-audited), with how to perform it on a fresh agent (or notification)
  * and the action it records. The spec is read from the stack, so a new audited route without a case here
@@ -121,6 +121,9 @@ static const struct {
 	 "{\"name\":\"audit\",\"type\":\"bearer_token\",\"secret\":{\"token\":\"audit-token-0123456789\"}}",
 	 "credential.created", 201, T_CREDENTIAL},
 	{"revokeCredential", "POST", "/api/v1/credentials/{id}/revoke", NULL, "credential.revoked", 200, T_CREDENTIAL},
+	{"approveApproval", "POST", "/api/v1/approvals/{id}/approve", "{\"comment\":\"fine\"}", "approval.approved", 200,
+	 T_APPROVAL},
+	{"rejectApproval", "POST", "/api/v1/approvals/{id}/reject", NULL, "approval.rejected", 200, T_APPROVAL_REJECT},
 };
 #define NAGENT_CASES 6
 #define NCASES (sizeof CASES / sizeof CASES[0])
@@ -169,6 +172,18 @@ static void test_every_audited_route(void)
 	}
 
 	char agent[64] = "", webhook[64] = "", credential[64] = "", event[64], delivery[64];
+	/* Two pending agentless approvals of A (approvals come from runs and the MCP endpoint): one to approve,
+	 * one to reject. */
+	char approval[2][64];
+	for (int k = 0; k < 2; k++) {
+		snprintf(approval[k], sizeof approval[k], "apr_00000000%d%016lld", 4 + k, salt);
+		const char *params[] = {approval[k], A.account, NULL};
+		CHECK(e2e_sql(NULL,
+			      "INSERT INTO approvals (id, account_id, source, action, summary, arguments, expires_at, "
+			      "created_at) VALUES (?, ?, 'mcp', 'audit_test', 'For the audit suite', '{}', "
+			      "UTC_TIMESTAMP(3) + INTERVAL 1 HOUR, UTC_TIMESTAMP(3))",
+			      params) == 1);
+	}
 	snprintf(event, sizeof event, "evt_000000003%016lld", salt);
 	snprintf(delivery, sizeof delivery, "dlv_000000003%016lld", salt);
 	for (size_t i = 0; i < NCASES; i++) {
@@ -178,6 +193,8 @@ static void test_every_audited_route(void)
 				     : CASES[i].target == T_ACCOUNT ? A.account
 				     : CASES[i].target == T_WEBHOOK ? webhook
 				     : CASES[i].target == T_CREDENTIAL ? credential
+				     : CASES[i].target == T_APPROVAL ? approval[0]
+				     : CASES[i].target == T_APPROVAL_REJECT ? approval[1]
 								     : agent;
 		if (hole)
 			snprintf(p, sizeof p, "%.*s%s%s", (int)(hole - CASES[i].path), CASES[i].path, target, hole + 4);
@@ -227,6 +244,7 @@ static void test_every_audited_route(void)
 							  : CASES[i].target == T_ACCOUNT  ? "account"
 							  : CASES[i].target == T_WEBHOOK  ? "webhook"
 							  : CASES[i].target == T_CREDENTIAL ? "credential"
+							  : CASES[i].target >= T_APPROVAL ? "approval"
 											  : "agent");
 			CHECK_STR(jstr(e, "target_id"), target);
 			CHECK_STR(jstr(e, "ip"), "127.0.0.1");

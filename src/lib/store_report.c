@@ -32,6 +32,11 @@ static const report_def REPORTS[] = {
 	  {"disabled_reason", REPORT_TEXT}, {"deliveries_30d", REPORT_INT}, {"succeeded", REPORT_INT},
 	  {"failed", REPORT_INT}, {"failure_rate", REPORT_DECIMAL}, {"pending", REPORT_INT},
 	  {"last_delivered_at", REPORT_TIME}}},
+	{"approvals_waiting", "report_approvals_waiting", "pending approvals, the longest waiting first", 0, 11,
+	 {{"account_id", REPORT_TEXT}, {"approval_id", REPORT_TEXT}, {"agent_id", REPORT_TEXT},
+	  {"agent_name", REPORT_TEXT}, {"source", REPORT_TEXT}, {"action", REPORT_TEXT}, {"summary", REPORT_TEXT},
+	  {"created_at", REPORT_TIME}, {"expires_at", REPORT_TIME}, {"waiting_minutes", REPORT_INT},
+	  {"expires_in_minutes", REPORT_INT}}},
 };
 #define NREPORTS ((int)(sizeof REPORTS / sizeof REPORTS[0]))
 
@@ -49,6 +54,9 @@ static const char *const SQL[NREPORTS] = {
 	"SELECT account_id, endpoint_id, url_host, enabled, disabled_reason, deliveries_30d, succeeded, failed, "
 	"failure_rate, pending, last_delivered_at FROM report_webhook_failures" ACCOUNT_FILTER
 	" ORDER BY account_id, endpoint_id",
+	"SELECT account_id, approval_id, agent_id, agent_name, source, action, summary, created_at, expires_at, "
+	"waiting_minutes, expires_in_minutes FROM report_approvals_waiting" ACCOUNT_FILTER
+	" ORDER BY created_at, approval_id",
 };
 
 const report_def *store_report_all(int *n)

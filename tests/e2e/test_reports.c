@@ -335,6 +335,39 @@ static void test_webhook_failures(void)
 	json_decref(v);
 }
 
+/* approvals_waiting: two pending approvals (made by SQL: approvals come from runs and the MCP endpoint), the
+ * older first; a decided one is not listed. */
+static void test_approvals_waiting(void)
+{
+	char older[64], newer[64], decided[64];
+	long long salt = (long long)time(NULL);
+	snprintf(older, sizeof older, "apr_000000001%016lld", salt);
+	snprintf(newer, sizeof newer, "apr_000000002%016lld", salt);
+	snprintf(decided, sizeof decided, "apr_000000003%016lld", salt);
+	const char *sql = "INSERT INTO approvals (id, account_id, source, action, summary, arguments, status, expires_at, "
+			  "created_at) VALUES (?, ?, 'mcp', 'send_email', ?, '{}', ?, UTC_TIMESTAMP(3) + INTERVAL ? MINUTE, "
+			  "UTC_TIMESTAMP(3) - INTERVAL ? MINUTE)";
+	CHECK(e2e_sql(NULL, sql, (const char *[]){older, T.account, "Older", "pending", "60", "90", NULL}) == 1);
+	CHECK(e2e_sql(NULL, sql, (const char *[]){newer, T.account, "Newer", "pending", "600", "5", NULL}) == 1);
+	CHECK(e2e_sql(NULL, sql, (const char *[]){decided, T.account, "Decided", "approved", "60", "120", NULL}) == 1);
+	struct admin_run run;
+	json_t *v = report_json(&run, "approvals_waiting", NULL, NULL);
+	if (!v)
+		return;
+	CHECK(json_array_size(v) == 2);
+	json_t *first = json_array_get(v, 0), *second = json_array_get(v, 1);
+	CHECK_STR(jstr(first, "approval_id"), older);
+	CHECK_STR(jstr(second, "approval_id"), newer);
+	CHECK_STR(jstr(first, "summary"), "Older");
+	CHECK_STR(jstr(first, "source"), "mcp");
+	CHECK(json_is_null(jget(first, "agent_id")) && json_is_null(jget(first, "agent_name")));
+	CHECK(json_integer_value(jget(first, "waiting_minutes")) >= 89 && json_integer_value(jget(first, "waiting_minutes")) <= 91);
+	CHECK(json_integer_value(jget(first, "expires_in_minutes")) >= 58 &&
+	      json_integer_value(jget(first, "expires_in_minutes")) <= 60);
+	CHECK(e2e_is_timestamp(jstr(first, "created_at")) && e2e_is_timestamp(jstr(first, "expires_at")));
+	json_decref(v);
+}
+
 static void test_formats(void)
 {
 	struct admin_run run;
@@ -442,7 +475,8 @@ static void test_reporting_user(void)
 	if (CHECK(mysql_real_connect(m, NULL, report_user, "it's a \"reporting\" secret\\", E2E.db_name, 0, E2E.db_socket,
 				     0) != NULL)) {
 		static const char *const views[] = {"report_usage_daily_account", "report_usage_daily_key",
-						    "report_agent_health", "report_keys_unused", "report_webhook_failures"};
+						    "report_agent_health", "report_keys_unused", "report_webhook_failures",
+						    "report_approvals_waiting"};
 		for (size_t i = 0; i < sizeof views / sizeof views[0]; i++) {
 			char sql[128];
 			snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", views[i]);
@@ -479,6 +513,7 @@ int suite_reports_register(void)
 	    !CU_add_test(s, "usage_daily_key and usage_daily_account equal the requests made", test_usage) ||
 	    !CU_add_test(s, "keys_unused: never used and idle for 30 days, not revoked", test_keys_unused) ||
 	    !CU_add_test(s, "webhook_failures: rates per endpoint, host only", test_webhook_failures) ||
+	    !CU_add_test(s, "approvals_waiting: pending approvals, the longest waiting first", test_approvals_waiting) ||
 	    !CU_add_test(s, "csv (RFC 4180) and table formats", test_formats) ||
 	    !CU_add_test(s, "unknown report, bad options: exit 2", test_errors) ||
 	    !CU_add_test(s, "reporting-user create: SELECT on the views only", test_reporting_user))

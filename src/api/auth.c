@@ -3,6 +3,7 @@
 #include "apikey.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "routes.h"
 #include "scope.h"
 #include "store_apikey.h"
 #include "usage.h"
@@ -16,8 +17,10 @@
 
 static int unauthorized(request *r, enum apierror code, const char *message)
 {
+	/* MCP clients start their authorization flow on invalid_token, so /mcp names it for a missing key too. */
+	int mcp = r->route && (r->route->flags & ROUTE_MCP);
 	req_header(r, "WWW-Authenticate",
-		   code == ERR_API_KEY_MISSING ? REALM : REALM ", error=\"invalid_token\"");
+		   code == ERR_API_KEY_MISSING && !mcp ? REALM : REALM ", error=\"invalid_token\"");
 	return req_fail(r, code, message);
 }
 

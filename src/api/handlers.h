@@ -20,6 +20,9 @@ int v1_agents_delete(request *r);
 int v1_agents_pause(request *r);
 int v1_agents_resume(request *r);
 int v1_agents_rotate_hook(request *r);
+struct agent_row;
+/* Agent G as GET /api/v1/agents/{id} shows it, as a new JSON object (the MCP tools list_agents and get_agent). */
+json_t *v1_agents_json(request *r, const struct agent_row *g);
 
 /* v1_audit_logs.c */
 int v1_audit_logs_list(request *r);
@@ -63,6 +66,9 @@ int v1_credentials_list(request *r);
 int v1_credentials_create(request *r);
 int v1_credentials_get(request *r);
 int v1_credentials_revoke(request *r);
+
+/* mcp.c */
+int mcp_handle(request *r);
 
 /* hooks.c */
 int hooks_receive(request *r);

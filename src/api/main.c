@@ -1,6 +1,7 @@
 /* main: the FastCGI loop of agentplatform-api — the only file that includes fcgiapp.h. */
 #include "app.h"
 #include "arena.h"
+#include "httpc.h"
 #include "log.h"
 #include "openapi.h"
 #include "pipeline.h"
@@ -52,6 +53,11 @@ static void fill_request(FCGX_Request *fr, request *r)
 	r->webhook_id = param(fr, r, "HTTP_WEBHOOK_ID");
 	r->webhook_timestamp = param(fr, r, "HTTP_WEBHOOK_TIMESTAMP");
 	r->webhook_signature = param(fr, r, "HTTP_WEBHOOK_SIGNATURE");
+	r->accept = param(fr, r, "HTTP_ACCEPT");
+	r->origin = param(fr, r, "HTTP_ORIGIN");
+	r->mcp_protocol_version = param(fr, r, "HTTP_MCP_PROTOCOL_VERSION");
+	r->mcp_method = param(fr, r, "HTTP_MCP_METHOD");
+	r->mcp_name = param(fr, r, "HTTP_MCP_NAME");
 	read_body(fr, r);
 }
 
@@ -75,6 +81,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* MCP tools (get_weather, calendars) call out synchronously, with a strict timeout. */
+	if (httpc_global_init() != 0) {
+		fprintf(stderr, "agentplatform-api: libcurl did not initialize\n");
+		return 1;
+	}
 
 	app ap = {.cfg = cfg, .db = db_new(cfg), .kv = kv_new(cfg)};
 	ratelimit_init(&ap.rl);

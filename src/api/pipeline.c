@@ -38,8 +38,7 @@ int pipeline_route(request *r)
 	return 0;
 }
 
-/* The media type of a Content-Type value, without parameters, compared case-insensitively. */
-static int media_type_is(const char *ct, const char *want)
+int pipeline_media_type_is(const char *ct, const char *want)
 {
 	if (!ct)
 		return 0;
@@ -60,7 +59,7 @@ int pipeline_body(request *r)
 	if (f & ROUTE_HOOK_BODY) {
 		if (r->body_truncated || r->body_len > HOOK_BODY_MAX)
 			return req_fail(r, ERR_BODY_TOO_LARGE, "the request body is larger than 256 KiB");
-		if (!media_type_is(r->content_type, "application/json"))
+		if (!pipeline_media_type_is(r->content_type, "application/json"))
 			return req_fail(r, ERR_UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
 		char err[256];
 		r->json = req_keep(r, jsonbody_parse_any(r->body, r->body_len, err, sizeof err));
@@ -75,8 +74,8 @@ int pipeline_body(request *r)
 		return req_fail(r, ERR_BODY_TOO_LARGE, "the request body is larger than 1 MiB");
 	if ((f & ROUTE_BODY_OPTIONAL) && r->body_len == 0)
 		return 0;
-	if (!media_type_is(r->content_type, "application/json") &&
-	    !((f & ROUTE_MERGE_PATCH) && media_type_is(r->content_type, "application/merge-patch+json")))
+	if (!pipeline_media_type_is(r->content_type, "application/json") &&
+	    !((f & ROUTE_MERGE_PATCH) && pipeline_media_type_is(r->content_type, "application/merge-patch+json")))
 		return req_fail(r, ERR_UNSUPPORTED_MEDIA_TYPE,
 				(f & ROUTE_MERGE_PATCH)
 					? "Content-Type must be application/json or application/merge-patch+json"
@@ -228,11 +227,13 @@ void pipeline_run(request *r)
 		    auth_require_scope(r, rt->scope) != 0)
 			return;
 	}
-	if (check_ids(r) != 0 || pipeline_body(r) != 0 || pipeline_query(r) != 0)
+	/* The MCP endpoint reads its own body: JSON-RPC messages or batches, with JSON-RPC errors. */
+	if (check_ids(r) != 0 || (!(rt->flags & ROUTE_MCP) && pipeline_body(r) != 0) || pipeline_query(r) != 0)
 		return;
-	/* Idempotency-Key applies to every authenticated POST: a replay answers from the store. */
+	/* Idempotency-Key applies to every authenticated POST but /mcp (JSON-RPC has its own request ids): a replay
+	 * answers from the store. */
 	int tracked = 0;
-	if (r->authenticated && strcmp(r->method, "POST") == 0 && r->idempotency_key) {
+	if (r->authenticated && strcmp(r->method, "POST") == 0 && r->idempotency_key && !(rt->flags & ROUTE_MCP)) {
 		int rc = idempotency_begin(r);
 		if (rc != 0)
 			return; /* replayed, refused, or failed: the answer is set */

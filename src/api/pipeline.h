@@ -17,4 +17,7 @@ int pipeline_route(request *r);
 int pipeline_body(request *r);
 int pipeline_query(request *r);
 
+/* Whether Content-Type value CT has the media type WANT (parameters such as charset ignored, case-insensitive). */
+int pipeline_media_type_is(const char *ct, const char *want);
+
 #endif

@@ -28,6 +28,8 @@ typedef struct request {
 	const char *method, *uri; /* uri: the raw request target, path and query */
 	const char *content_type, *authorization, *remote_addr, *request_id, *idempotency_key;
 	const char *user_agent, *webhook_id, *webhook_timestamp, *webhook_signature; /* inbound hooks */
+	const char *accept, *origin;                     /* /mcp: content negotiation, DNS-rebinding check */
+	const char *mcp_protocol_version, *mcp_method, *mcp_name; /* /mcp: MCP-Protocol-Version, Mcp-Method, Mcp-Name */
 	const char *body;
 	size_t body_len;
 	int body_truncated; /* more than REQ_BODY_MAX bytes were sent */

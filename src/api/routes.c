@@ -97,6 +97,9 @@ const route ROUTES[] = {
 
 	{"POST", "/hooks/{token}", {NULL}, SCOPE_NONE, ROUTE_PUBLIC | ROUTE_HOOK_BODY, NULL, NULL, hooks_receive,
 	 "receiveInboundWebhook"},
+
+	/* MCP tool calls are audited one by one (mcp_tool.called); the other JSON-RPC methods only read. */
+	{"POST", "/mcp", NOIDS, SCOPE_MCP_TOOLS, ROUTE_MCP | ROUTE_AUDITED, NULL, NULL, mcp_handle, "callMcp"},
 };
 const int ROUTES_COUNT = (int)(sizeof ROUTES / sizeof ROUTES[0]);
 

@@ -15,6 +15,7 @@ enum route_flags {
 	ROUTE_LIST = 1 << 4,        /* paginated list: limit and cursor */
 	ROUTE_AUDITED = 1 << 5,     /* writes an audit_logs row */
 	ROUTE_HOOK_BODY = 1 << 6,   /* any JSON value up to 256 KiB (inbound webhooks) */
+	ROUTE_MCP = 1 << 7,         /* the MCP endpoint: its handler reads the body (JSON-RPC, batches); no Idempotency-Key */
 };
 
 typedef struct route {

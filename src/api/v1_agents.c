@@ -81,6 +81,18 @@ static void agent_render(sbuf *b, const agent_row *g, const json_t *extra)
 	sbuf_raw(b, "}", 1);
 }
 
+json_t *v1_agents_json(request *r, const agent_row *g)
+{
+	sbuf b;
+	sbuf_init(&b, r->a, 1024);
+	sbuf_raw(&b, "{", 1);
+	agent_render(&b, g, NULL);
+	json_t *v = json_loadb(b.buf, b.len, 0, NULL);
+	if (!v)
+		abort(); /* agent_render writes valid JSON: its config column is CHECKed as JSON */
+	return v;
+}
+
 /* {"data": AGENT} with STATUS. */
 static int respond_agent(request *r, int status, const agent_row *g, const json_t *extra)
 {

@@ -8,23 +8,10 @@
 static const char *const RUN_STATUSES[] = {"queued",  "running",  "waiting_approval", "succeeded",
 					   "failed",  "rejected", "expired",          "cancelled", NULL};
 
-static json_t *json_text_or_null(const char *text)
-{
-	json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
-	return v ? v : json_null();
-}
-
 /* One run: the store's rendering, shared with the run.* webhook events. */
 static json_t *run_json(const run_row *x)
 {
 	return store_run_json(x);
-}
-
-static json_t *message_json(const message_row *m)
-{
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "id", m->id, "agent_id", m->agent_id, "run_id",
-			 m->run_id, "role", m->role, "content", m->content, "data", json_text_or_null(m->data),
-			 "created_at", m->created_at);
 }
 
 /* The agent must be a live agent of the caller's account (a 404 otherwise, like any foreign id). */
@@ -86,7 +73,7 @@ static int list_messages(request *r, const char *agent_id, const char *run_id)
 		n = r->limit;
 	json_t *data = json_array();
 	for (int i = 0; i < n; i++)
-		json_array_append_new(data, message_json(&rows[i]));
+		json_array_append_new(data, store_message_json(&rows[i]));
 	return req_respond_list(r, data, more ? rows[n - 1].id : NULL);
 }
 

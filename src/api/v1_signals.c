@@ -10,11 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PAYLOAD_MAX_BYTES (64 * 1024)
 #define QUEUE_FULL_RETRY_AFTER "5"
 
-int signal_enqueue(request *r, const char *agent_id, const char *type, json_t *payload, const char *source,
-		   const char *trigger)
+int signal_enqueue_run(request *r, const char *agent_id, const char *type, json_t *payload, const char *source,
+		       const char *trigger, char *sig_id, char *run_id)
 {
 	char *payload_text = json_dumps(payload, JSON_COMPACT);
 	json_t *input = json_pack("{s:s, s:O}", "type", type, "payload", payload);
@@ -32,7 +31,6 @@ int signal_enqueue(request *r, const char *agent_id, const char *type, json_t *p
 		return req_fail_store(r, res, NULL);
 	agent_row g;
 	long queued = 0;
-	char sig_id[IDS_MAX_LEN], run_id[IDS_MAX_LEN];
 	if ((res = store_agent_get(d, r->a, r->account_id, agent_id, 1, &g)) != STORE_OK)
 		goto store_failed;
 	if (g.paused) {
@@ -54,15 +52,23 @@ int signal_enqueue(request *r, const char *agent_id, const char *type, json_t *p
 	if (queue_push(r->app->kv, r->a, run_id) != 0)
 		log_warn("request %s: run %s is queued in MariaDB only (Redis unavailable); the sweep will queue it",
 			 r->request_id, run_id);
-	return req_respond_data(r, 202, json_pack("{s:s, s:s, s:s}", "id", sig_id, "run_id", run_id, "status", "queued"));
+	return 0;
 
 store_failed:
 	db_rollback(d);
 	return req_fail_store(r, res, "agent not found");
 }
 
-/* Signal types: 1-100 characters of [a-z0-9_.:-]. */
-static int type_valid(const json_t *t)
+int signal_enqueue(request *r, const char *agent_id, const char *type, json_t *payload, const char *source,
+		   const char *trigger)
+{
+	char sig_id[IDS_MAX_LEN], run_id[IDS_MAX_LEN];
+	if (signal_enqueue_run(r, agent_id, type, payload, source, trigger, sig_id, run_id) != 0)
+		return -1;
+	return req_respond_data(r, 202, json_pack("{s:s, s:s, s:s}", "id", sig_id, "run_id", run_id, "status", "queued"));
+}
+
+int signal_type_valid(const json_t *t)
 {
 	if (!json_is_string(t))
 		return 0;
@@ -85,7 +91,7 @@ int v1_signals_create(request *r)
 	json_t *type = json_object_get(r->json, "type");
 	if (!type)
 		return req_fail_param(r, ERR_PARAMETER_MISSING, "type", "type is required");
-	if (!type_valid(type))
+	if (!signal_type_valid(type))
 		return req_fail_param(r, ERR_PARAMETER_INVALID, "type",
 				      "type must be 1 to 100 characters of a-z, 0-9, _ . : -");
 	json_t *payload = json_object_get(r->json, "payload");
@@ -96,7 +102,7 @@ int v1_signals_create(request *r)
 	char *text = json_dumps(payload, JSON_COMPACT);
 	size_t n = text ? strlen(text) : 0;
 	free(text);
-	if (n > PAYLOAD_MAX_BYTES)
+	if (n > SIGNAL_PAYLOAD_MAX_BYTES)
 		return req_fail_param(r, ERR_PARAMETER_INVALID, "payload", "payload is larger than 64 KiB");
 	return signal_enqueue(r, r->param[0], json_string_value(type), payload, "api", "signal");
 }

@@ -70,6 +70,8 @@ static const struct setting_spec SPECS[] = {
 	{"webhook_dispatch_seconds", K_INT, S(webhook_dispatch_seconds), 0, 1, 3600},
 	{"webhook_retry_schedule", K_STR, S(webhook_retry_schedule), 0, 0, 0},
 	{"webhook_disable_after_failures", K_INT, S(webhook_disable_after_failures), 0, 1, 1000},
+	{"mcp_allowed_origins", K_STR, S(mcp_allowed_origins), 0, 0, 0},
+	{"mcp_tool_timeout_seconds", K_INT, S(mcp_tool_timeout_seconds), 0, 1, 120},
 };
 #undef S
 #define NSPECS (sizeof SPECS / sizeof SPECS[0])
@@ -299,6 +301,7 @@ settings *settings_new(const char *path, char *err, size_t errlen)
 	s->webhook_dispatch_seconds = 2;
 	s->webhook_retry_schedule = xstrdup("5,30,120,600,3600,18000,36000");
 	s->webhook_disable_after_failures = 5;
+	s->mcp_tool_timeout_seconds = 8;
 	s->credentials_max_per_account = 1000;
 
 	unsigned char seen[NSPECS] = {0};

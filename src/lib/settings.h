@@ -58,6 +58,9 @@ typedef struct settings {
 				       * default 5,30,120,600,3600,18000,36000; the attempts are 1 + its entries */
 	int webhook_disable_after_failures; /* webhook_disable_after_failures: consecutive failed deliveries that disable
 					     * an endpoint, default 5 */
+	char *mcp_allowed_origins;     /* mcp_allowed_origins: origins (scheme://host[:port], space- or comma-separated) whose
+				       * browser requests /mcp accepts; unset: every request with an Origin header gets 403 */
+	int mcp_tool_timeout_seconds;  /* mcp_tool_timeout_seconds: bound on an MCP tool's outbound calls, default 8 */
 } settings;
 
 /* Loads PATH (NULL: $AGENTPLATFORM_CONFIG; neither: only the environment), then applies

@@ -139,6 +139,13 @@ json_t *store_run_json(const run_row *x)
 	return j;
 }
 
+json_t *store_message_json(const message_row *m)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "id", m->id, "agent_id", m->agent_id, "run_id",
+			 m->run_id, "role", m->role, "content", m->content, "data", json_text_or_null(m->data),
+			 "created_at", m->created_at);
+}
+
 /* Webhook event TYPE for run ID as it now stands, in the caller's transaction. */
 static enum store_result run_event(db *d, arena *a, const char *id, const char *type)
 {

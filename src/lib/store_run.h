@@ -25,6 +25,9 @@ typedef struct message_row {
 
 /* Run X as the API shows it (GET /api/v1/runs/{id}, and the data of run.* webhook events): a new reference. */
 json_t *store_run_json(const run_row *x);
+/* Display message M as the API shows it (GET /api/v1/runs/{run_id}/messages, the MCP tool get_run): a new
+ * reference. */
+json_t *store_message_json(const message_row *m);
 
 /* A new run (status queued) with its new id in RUN_ID (IDS_MAX_LEN). SIGNAL_ID/SIGNAL_TYPE may be NULL;
  * INPUT is JSON text or NULL; SCHEDULED_FOR_MS >= 0 marks a cron run (unique per agent and time: a second

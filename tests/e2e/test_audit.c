@@ -12,7 +12,7 @@ static const char *const GENEROUS[] = {"--rate-limit", "100000", "--expires", "n
 
 static int init(void)
 {
-	if (e2e_tenant(&A, "audit-a", "agents:read agents:write audit_logs:read notifications:write webhooks:write credentials:write", GENEROUS) != 0 ||
+	if (e2e_tenant(&A, "audit-a", "mcp:tools agents:read agents:write audit_logs:read notifications:write webhooks:write credentials:write", GENEROUS) != 0 ||
 	    e2e_tenant(&B, "audit-b", "all", GENEROUS) != 0 ||
 	    e2e_tenant(&NOSCOPE, "audit-noscope", "agents:read agents:write", GENEROUS) != 0)
 		return -1;
@@ -87,7 +87,7 @@ static int make_agent(const struct tenant *t, const char *name, char *id)
 /* What a case's {id} names and its entry targets: the fresh agent, a notification of the account (made by
  * SQL: notifications come from the scheduler), the account itself, or the fresh webhook endpoint (whose
  * {delivery_id} is a delivery made by SQL: deliveries come from the scheduler). */
-enum target { T_AGENT, T_NOTIFICATION, T_ACCOUNT, T_WEBHOOK, T_CREDENTIAL, T_APPROVAL, T_APPROVAL_REJECT };
+enum target { T_AGENT, T_NOTIFICATION, T_ACCOUNT, T_WEBHOOK, T_CREDENTIAL, T_KEY, T_APPROVAL, T_APPROVAL_REJECT };
 
 /* Every audited operation of the spec (x-audited), with how to perform it on a fresh agent (or notification)
  * and the action it records. The spec is read from the stack, so a new audited route without a case here
@@ -124,6 +124,9 @@ static const struct {
 	{"approveApproval", "POST", "/api/v1/approvals/{id}/approve", "{\"comment\":\"fine\"}", "approval.approved", 200,
 	 T_APPROVAL},
 	{"rejectApproval", "POST", "/api/v1/approvals/{id}/reject", NULL, "approval.rejected", 200, T_APPROVAL_REJECT},
+	{"callMcp", "POST", "/mcp",
+	 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"list_agents\"}}",
+	 "mcp_tool.called", 200, T_KEY},
 };
 #define NAGENT_CASES 6
 #define NCASES (sizeof CASES / sizeof CASES[0])
@@ -193,6 +196,7 @@ static void test_every_audited_route(void)
 				     : CASES[i].target == T_ACCOUNT ? A.account
 				     : CASES[i].target == T_WEBHOOK ? webhook
 				     : CASES[i].target == T_CREDENTIAL ? credential
+				     : CASES[i].target == T_KEY ? A.key_id
 				     : CASES[i].target == T_APPROVAL ? approval[0]
 				     : CASES[i].target == T_APPROVAL_REJECT ? approval[1]
 								     : agent;
@@ -244,6 +248,7 @@ static void test_every_audited_route(void)
 							  : CASES[i].target == T_ACCOUNT  ? "account"
 							  : CASES[i].target == T_WEBHOOK  ? "webhook"
 							  : CASES[i].target == T_CREDENTIAL ? "credential"
+							  : CASES[i].target == T_KEY ? "api_key"
 							  : CASES[i].target >= T_APPROVAL ? "approval"
 											  : "agent");
 			CHECK_STR(jstr(e, "target_id"), target);

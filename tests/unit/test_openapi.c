@@ -74,7 +74,7 @@ static void test_routes_have_operations(void)
 			CU_ASSERT_PTR_NOT_NULL(json_object_get(resp, "429"));
 		}
 		json_t *body = json_object_get(op, "requestBody");
-		if (rt->flags & (ROUTE_BODY | ROUTE_HOOK_BODY)) {
+		if (rt->flags & (ROUTE_BODY | ROUTE_HOOK_BODY | ROUTE_MCP)) {
 			CU_ASSERT_TRUE(json_is_true(json_object_get(body, "required")));
 			json_t *resp = json_object_get(op, "responses");
 			CU_ASSERT_PTR_NOT_NULL(json_object_get(resp, "400"));

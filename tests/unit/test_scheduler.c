@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_weather_check.h"
+#include "weather.h"
 #include "agenttype.h"
 #include "arena.h"
 #include "crontick.h"
@@ -36,27 +36,27 @@ static const char FORECAST[] =
 
 static void test_wmo_words(void)
 {
-	CU_ASSERT_STRING_EQUAL(agent_weather_check_conditions(0), "clear sky");
-	CU_ASSERT_STRING_EQUAL(agent_weather_check_conditions(3), "overcast");
-	CU_ASSERT_STRING_EQUAL(agent_weather_check_conditions(45), "fog");
-	CU_ASSERT_STRING_EQUAL(agent_weather_check_conditions(61), "slight rain");
-	CU_ASSERT_STRING_EQUAL(agent_weather_check_conditions(75), "heavy snowfall");
-	CU_ASSERT_STRING_EQUAL(agent_weather_check_conditions(95), "thunderstorm");
-	CU_ASSERT_STRING_EQUAL(agent_weather_check_conditions(99), "thunderstorm with heavy hail");
-	CU_ASSERT_PTR_NULL(agent_weather_check_conditions(4));
-	CU_ASSERT_PTR_NULL(agent_weather_check_conditions(-1));
-	CU_ASSERT_PTR_NULL(agent_weather_check_conditions(100));
+	CU_ASSERT_STRING_EQUAL(weather_conditions(0), "clear sky");
+	CU_ASSERT_STRING_EQUAL(weather_conditions(3), "overcast");
+	CU_ASSERT_STRING_EQUAL(weather_conditions(45), "fog");
+	CU_ASSERT_STRING_EQUAL(weather_conditions(61), "slight rain");
+	CU_ASSERT_STRING_EQUAL(weather_conditions(75), "heavy snowfall");
+	CU_ASSERT_STRING_EQUAL(weather_conditions(95), "thunderstorm");
+	CU_ASSERT_STRING_EQUAL(weather_conditions(99), "thunderstorm with heavy hail");
+	CU_ASSERT_PTR_NULL(weather_conditions(4));
+	CU_ASSERT_PTR_NULL(weather_conditions(-1));
+	CU_ASSERT_PTR_NULL(weather_conditions(100));
 }
 
-static int place(const char *body, agent_weather_check_place *p)
+static int place(const char *body, weather_place *p)
 {
 	memset(p, 0x55, sizeof *p);
-	return agent_weather_check_parse_place(body, strlen(body), p);
+	return weather_parse_place(body, strlen(body), p);
 }
 
 static void test_parse_place(void)
 {
-	agent_weather_check_place p;
+	weather_place p;
 	CU_ASSERT_EQUAL(place(GEO_NEW_YORK, &p), 1);
 	CU_ASSERT_STRING_EQUAL(p.name, "New York");
 	CU_ASSERT_STRING_EQUAL(p.country, "United States");
@@ -100,14 +100,14 @@ static void test_parse_place(void)
 	CU_ASSERT_EQUAL(place(body, &p), -1);
 }
 
-static int forecast(const char *body, agent_weather_check_report *r)
+static int forecast(const char *body, weather_report *r)
 {
-	return agent_weather_check_parse_forecast(body, strlen(body), r);
+	return weather_parse_forecast(body, strlen(body), r);
 }
 
 static void test_parse_forecast(void)
 {
-	agent_weather_check_report r;
+	weather_report r;
 	CU_ASSERT_EQUAL(forecast(FORECAST, &r), 0);
 	CU_ASSERT_DOUBLE_EQUAL(r.temperature, 7.2, 1e-9);
 	CU_ASSERT_EQUAL(r.weather_code, 3);
@@ -161,22 +161,22 @@ static void test_parse_forecast(void)
 static void test_describe(void)
 {
 	char out[256];
-	agent_weather_check_report r = {7.2, 3, 9.1, 3.0, 1, 20};
-	agent_weather_check_describe("New York", &r, 0, out, sizeof out);
+	weather_report r = {7.2, 3, 9.1, 3.0, 1, 20};
+	weather_describe("New York", &r, 0, out, sizeof out);
 	CU_ASSERT_STRING_EQUAL(out, "New York: 7 °C, overcast, high 9 °C / low 3 °C, 20% rain");
-	agent_weather_check_report cold = {-0.4, 73, -2.5, -12.6, 0, 0};
-	agent_weather_check_describe("Oslo", &cold, 0, out, sizeof out);
+	weather_report cold = {-0.4, 73, -2.5, -12.6, 0, 0};
+	weather_describe("Oslo", &cold, 0, out, sizeof out);
 	CU_ASSERT_STRING_EQUAL(out, "Oslo: 0 °C, moderate snowfall, high -3 °C / low -13 °C");
-	agent_weather_check_report odd = {70.5, 4, 80, 60, 1, 0};
-	agent_weather_check_describe("Austin", &odd, 1, out, sizeof out);
+	weather_report odd = {70.5, 4, 80, 60, 1, 0};
+	weather_describe("Austin", &odd, 1, out, sizeof out);
 	CU_ASSERT_STRING_EQUAL(out, "Austin: 71 °F, weather code 4, high 80 °F / low 60 °F, 0% rain");
 }
 
 static void test_alert(void)
 {
-	agent_weather_check_report r = {7.2, 3, 9.1, 3.0, 1, 20};
+	weather_report r = {7.2, 3, 9.1, 3.0, 1, 20};
 	json_t *cfg = json_pack("{s:i}", "rain_probability_above", 10);
-	json_t *a = agent_weather_check_alert(cfg, "New York", &r, 0);
+	json_t *a = weather_alert(cfg, "New York", &r, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(a, "message")),
 			       "Weather alert for New York: 20% chance of rain (above 10%)");
@@ -188,12 +188,12 @@ static void test_alert(void)
 	json_decref(cfg);
 
 	cfg = json_pack("{s:i}", "rain_probability_above", 20); /* above, not at */
-	CU_ASSERT_PTR_NULL(agent_weather_check_alert(cfg, "New York", &r, 0));
+	CU_ASSERT_PTR_NULL(weather_alert(cfg, "New York", &r, 0));
 	json_decref(cfg);
-	CU_ASSERT_PTR_NULL(agent_weather_check_alert(NULL, "New York", &r, 0));
+	CU_ASSERT_PTR_NULL(weather_alert(NULL, "New York", &r, 0));
 
 	cfg = json_pack("{s:f, s:i, s:i}", "temperature_above", 8.5, "temperature_below", 5, "rain_probability_above", 90);
-	a = agent_weather_check_alert(cfg, "Paris", &r, 1);
+	a = weather_alert(cfg, "Paris", &r, 1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(a, "message")),
 			       "Weather alert for Paris: high of 9 °F (above 8.5 °F); low of 3 °F (below 5 °F)");
@@ -202,25 +202,25 @@ static void test_alert(void)
 	json_decref(cfg);
 
 	/* No rain probability in the answer: a rain condition does not hold. */
-	agent_weather_check_report dry = {7.2, 3, 9.1, 3.0, 0, 0};
+	weather_report dry = {7.2, 3, 9.1, 3.0, 0, 0};
 	cfg = json_pack("{s:i}", "rain_probability_above", 0);
-	CU_ASSERT_PTR_NULL(agent_weather_check_alert(cfg, "X", &dry, 0));
+	CU_ASSERT_PTR_NULL(weather_alert(cfg, "X", &dry, 0));
 	json_decref(cfg);
 }
 
 static void test_escape(void)
 {
 	char out[64];
-	CU_ASSERT_EQUAL(agent_weather_check_escape("New York", out, sizeof out), 0);
+	CU_ASSERT_EQUAL(weather_escape("New York", out, sizeof out), 0);
 	CU_ASSERT_STRING_EQUAL(out, "New%20York");
-	CU_ASSERT_EQUAL(agent_weather_check_escape("S\xc3\xa3o Paulo", out, sizeof out), 0);
+	CU_ASSERT_EQUAL(weather_escape("S\xc3\xa3o Paulo", out, sizeof out), 0);
 	CU_ASSERT_STRING_EQUAL(out, "S%C3%A3o%20Paulo");
-	CU_ASSERT_EQUAL(agent_weather_check_escape("a&b=c#d/e?f+g~h_i.j-k", out, sizeof out), 0);
+	CU_ASSERT_EQUAL(weather_escape("a&b=c#d/e?f+g~h_i.j-k", out, sizeof out), 0);
 	CU_ASSERT_STRING_EQUAL(out, "a%26b%3Dc%23d%2Fe%3Ff%2Bg~h_i.j-k");
-	CU_ASSERT_EQUAL(agent_weather_check_escape("  ", out, 7), 0);
+	CU_ASSERT_EQUAL(weather_escape("  ", out, 7), 0);
 	CU_ASSERT_STRING_EQUAL(out, "%20%20");
-	CU_ASSERT_EQUAL(agent_weather_check_escape("   ", out, 9), -1);
-	CU_ASSERT_EQUAL(agent_weather_check_escape("", out, 1), 0);
+	CU_ASSERT_EQUAL(weather_escape("   ", out, 9), -1);
+	CU_ASSERT_EQUAL(weather_escape("", out, 1), 0);
 }
 
 static void test_cron_plan(void)

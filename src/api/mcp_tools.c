@@ -1,0 +1,432 @@
+/* mcp_tools: the MCP endpoint's tools: weather, agents, runs (one table; each call audited and on the caller's
+ * account only). */
+#include "mcp_tools.h"
+#include "audit.h"
+#include "cursor.h"
+#include "handlers.h"
+#include "log.h"
+#include "store_agent.h"
+#include "store_run.h"
+#include "v1_signals.h"
+#include "weather.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_RUN_MESSAGES 100
+
+/* What a tool's call produces: STRUCTURED on success, else ERROR (readable, client-safe). */
+typedef struct tool_out {
+	json_t *structured;
+	char error[600];
+} tool_out;
+
+struct mcp_tool {
+	const char *name, *title, *description;
+	const char *input_schema;  /* JSON text: an object schema */
+	const char *output_schema; /* JSON text, or NULL when the result is text only */
+	int read_only;             /* annotations.readOnlyHint */
+	int open_world;            /* annotations.openWorldHint: calls a service outside the platform */
+	const char *const *args;   /* the argument names the input schema allows, NULL-terminated */
+	int (*call)(request *r, const json_t *args, tool_out *out);
+};
+
+/* Records a failure text; returns -1. */
+static int tool_fail(tool_out *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int tool_fail(tool_out *out, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out->error, sizeof out->error, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A failure a shared API step recorded in R (store calls, signal_enqueue_run), as the tool's failure text; R's
+ * error state is cleared again. Internal and dependency failures keep their client-safe API message. */
+static int tool_fail_request(request *r, tool_out *out)
+{
+	tool_fail(out, "%s", r->err_message ? r->err_message : "the request failed");
+	r->err = ERR_NONE;
+	r->err_message = NULL;
+	r->err_param = NULL;
+	return -1;
+}
+
+/* A string argument NAME of ARGS into *OUT (NULL when absent and optional). */
+static int arg_string(const json_t *args, const char *name, int required, size_t max, const char **v, tool_out *out)
+{
+	const json_t *a = json_object_get(args, name);
+	*v = NULL;
+	if (!a || json_is_null(a))
+		return required ? tool_fail(out, "%s is required", name) : 0;
+	if (!json_is_string(a) || json_string_length(a) == 0 || json_string_length(a) > max ||
+	    strlen(json_string_value(a)) != json_string_length(a))
+		return tool_fail(out, "%s must be a string of 1 to %zu characters", name, max);
+	*v = json_string_value(a);
+	return 0;
+}
+
+/* A number argument NAME in LO..HI; *PRESENT 0 when absent. */
+static int arg_number(const json_t *args, const char *name, double lo, double hi, double *v, int *present,
+		      tool_out *out)
+{
+	const json_t *a = json_object_get(args, name);
+	*present = a && !json_is_null(a);
+	if (!*present)
+		return 0;
+	if (!json_is_number(a) || !isfinite(json_number_value(a)) || json_number_value(a) < lo || json_number_value(a) > hi)
+		return tool_fail(out, "%s must be a number from %g to %g", name, lo, hi);
+	*v = json_number_value(a);
+	return 0;
+}
+
+/* An id argument NAME with PREFIX's shape; a malformed id is "not found", like an unknown one. */
+static int arg_id(const json_t *args, const char *name, const char *prefix, const char *what, const char **v,
+		  tool_out *out)
+{
+	if (arg_string(args, name, 1, IDS_MAX_LEN, v, out) != 0)
+		return -1;
+	if (!ids_valid(prefix, *v))
+		return tool_fail(out, "%s not found: %s", what, *v);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+
+static int call_get_weather(request *r, const json_t *args, tool_out *out)
+{
+	weather_query q = {0};
+	const char *units;
+	double lat = 0, lon = 0;
+	int has_lat, has_lon;
+	if (arg_string(args, "location", 0, 200, &q.location, out) != 0 ||
+	    arg_number(args, "latitude", -90, 90, &lat, &has_lat, out) != 0 ||
+	    arg_number(args, "longitude", -180, 180, &lon, &has_lon, out) != 0 ||
+	    arg_string(args, "units", 0, 16, &units, out) != 0)
+		return -1;
+	if (units && strcmp(units, "metric") != 0 && strcmp(units, "imperial") != 0)
+		return tool_fail(out, "units must be metric or imperial");
+	if (q.location && (has_lat || has_lon))
+		return tool_fail(out, "give either location or latitude and longitude, not both");
+	if (!q.location && !(has_lat && has_lon))
+		return tool_fail(out, "give location, or both latitude and longitude");
+	q.latitude = lat;
+	q.longitude = lon;
+	q.imperial = units && strcmp(units, "imperial") == 0;
+	weather_result w;
+	if (weather_lookup(r->a, r->app->cfg, &q, (long)r->app->cfg->mcp_tool_timeout_seconds * 1000, &w) != 0) {
+		if (w.timed_out)
+			return tool_fail(out, "the weather service did not answer within %d seconds",
+					 r->app->cfg->mcp_tool_timeout_seconds);
+		return tool_fail(out, "%s", w.error);
+	}
+	json_decref(w.alert);
+	json_object_del(w.output, "alert");
+	json_object_set_new(w.output, "summary", json_string(w.line));
+	out->structured = w.output;
+	return 0;
+}
+
+static int call_list_agents(request *r, const json_t *args, tool_out *out)
+{
+	const json_t *lim = json_object_get(args, "limit");
+	const char *cursor;
+	char after[IDS_MAX_LEN] = "";
+	int limit = 20;
+	if (lim && !json_is_null(lim)) {
+		if (!json_is_integer(lim) || json_integer_value(lim) < 1 || json_integer_value(lim) > 100)
+			return tool_fail(out, "limit must be an integer from 1 to 100");
+		limit = (int)json_integer_value(lim);
+	}
+	if (arg_string(args, "cursor", 0, 200, &cursor, out) != 0)
+		return -1;
+	if (cursor && cursor_decode(cursor, "agt_", after) != 0)
+		return tool_fail(out, "cursor is not valid: pass next_cursor from the previous page unchanged");
+	agent_row *rows;
+	int n;
+	enum store_result res =
+		store_agent_list(r->app->db, r->a, r->account_id, after[0] ? after : NULL, limit + 1, &rows, &n);
+	if (res != STORE_OK) {
+		req_fail_store(r, res, NULL);
+		return tool_fail_request(r, out);
+	}
+	int more = n > limit;
+	if (more)
+		n = limit;
+	json_t *agents = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(agents, v1_agents_json(r, &rows[i]));
+	json_t *next = json_null();
+	if (more) {
+		char c[CURSOR_MAX_LEN];
+		cursor_encode(rows[n - 1].id, c);
+		next = json_string(c);
+	}
+	out->structured = json_pack("{s:o, s:o}", "agents", agents, "next_cursor", next);
+	return 0;
+}
+
+/* The live agent ID of R's account into G; a foreign or unknown id is "not found". */
+static int load_agent(request *r, const char *id, agent_row *g, tool_out *out)
+{
+	enum store_result res = store_agent_get(r->app->db, r->a, r->account_id, id, 0, g);
+	if (res == STORE_NOT_FOUND)
+		return tool_fail(out, "agent not found: %s", id);
+	if (res != STORE_OK) {
+		req_fail_store(r, res, NULL);
+		return tool_fail_request(r, out);
+	}
+	return 0;
+}
+
+static int call_get_agent(request *r, const json_t *args, tool_out *out)
+{
+	const char *id;
+	agent_row g;
+	if (arg_id(args, "agent_id", "agt_", "agent", &id, out) != 0 || load_agent(r, id, &g, out) != 0)
+		return -1;
+	out->structured = v1_agents_json(r, &g);
+	return 0;
+}
+
+static int call_trigger_agent(request *r, const json_t *args, tool_out *out)
+{
+	const char *id;
+	if (arg_id(args, "agent_id", "agt_", "agent", &id, out) != 0)
+		return -1;
+	const json_t *type = json_object_get(args, "type");
+	if (type && !json_is_null(type) && !signal_type_valid(type))
+		return tool_fail(out, "type must be 1 to 100 characters of a-z, 0-9, _ . : -");
+	json_t *payload = json_object_get(args, "payload");
+	if (payload && !json_is_null(payload) && !json_is_object(payload))
+		return tool_fail(out, "payload must be an object");
+	payload = payload && json_is_object(payload) ? payload : req_keep(r, json_object());
+	char *text = json_dumps(payload, JSON_COMPACT);
+	size_t n = text ? strlen(text) : 0;
+	free(text);
+	if (n > SIGNAL_PAYLOAD_MAX_BYTES)
+		return tool_fail(out, "payload is larger than 64 KiB");
+	char sig_id[IDS_MAX_LEN], run_id[IDS_MAX_LEN];
+	const char *type_s = type && json_is_string(type) ? json_string_value(type) : "mcp";
+	if (signal_enqueue_run(r, id, type_s, payload, "mcp", "mcp", sig_id, run_id) != 0) {
+		if (r->err == ERR_NOT_FOUND) {
+			r->err = ERR_NONE;
+			return tool_fail(out, "agent not found: %s", id);
+		}
+		return tool_fail_request(r, out);
+	}
+	out->structured = json_pack("{s:s, s:s, s:s, s:s}", "run_id", run_id, "signal_id", sig_id, "agent_id", id,
+				    "status", "queued");
+	return 0;
+}
+
+static int call_get_run(request *r, const json_t *args, tool_out *out)
+{
+	const char *id;
+	if (arg_id(args, "run_id", "run_", "run", &id, out) != 0)
+		return -1;
+	run_row x;
+	enum store_result res = store_run_get(r->app->db, r->a, r->account_id, id, &x);
+	if (res == STORE_NOT_FOUND)
+		return tool_fail(out, "run not found: %s", id);
+	message_row *rows = NULL;
+	int n = 0;
+	if (res == STORE_OK)
+		res = store_message_list(r->app->db, r->a, r->account_id, x.agent_id, x.id, NULL, MAX_RUN_MESSAGES, &rows,
+					 &n);
+	if (res != STORE_OK) {
+		req_fail_store(r, res, NULL);
+		return tool_fail_request(r, out);
+	}
+	json_t *messages = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(messages, store_message_json(&rows[i]));
+	json_t *run = store_run_json(&x);
+	json_object_set_new(run, "messages", messages);
+	out->structured = run;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * The table. Schemas are JSON Schema (2020-12 compatible, no $schema): the official clients compile the
+ * output schemas and check structuredContent against them. */
+
+#define NULLABLE_STRING "{\"type\":[\"string\",\"null\"]}"
+#define AGENT_SCHEMA                                                                                               \
+	"{\"type\":\"object\",\"required\":[\"id\",\"name\",\"type\",\"status\",\"schedule\",\"timezone\",\"config\","  \
+	"\"created_at\",\"updated_at\",\"last_run_at\",\"next_run_at\"],\"properties\":{"                               \
+	"\"id\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},\"type\":{\"type\":\"string\"},"                 \
+	"\"status\":{\"type\":\"string\",\"enum\":[\"idle\",\"running\",\"paused\",\"error\"]},"                       \
+	"\"schedule\":" NULLABLE_STRING ",\"timezone\":{\"type\":\"string\"},\"config\":{\"type\":\"object\"},"          \
+	"\"inbound_webhook\":{\"type\":\"object\"},\"created_at\":{\"type\":\"string\"},"                               \
+	"\"updated_at\":{\"type\":\"string\"},\"last_run_at\":" NULLABLE_STRING ",\"next_run_at\":" NULLABLE_STRING "}}"
+
+static const char *const WEATHER_ARGS[] = {"location", "latitude", "longitude", "units", NULL};
+static const char *const LIST_ARGS[] = {"limit", "cursor", NULL};
+static const char *const AGENT_ARGS[] = {"agent_id", NULL};
+static const char *const TRIGGER_ARGS[] = {"agent_id", "type", "payload", NULL};
+static const char *const RUN_ARGS[] = {"run_id", NULL};
+
+static const mcp_tool TOOLS[] = {
+	{"get_weather", "Get the weather",
+	 "Current weather and today's forecast (high, low, chance of rain) for a place name or coordinates, from the "
+	 "same weather service the weather_check agents use.",
+	 "{\"type\":\"object\",\"properties\":{"
+	 "\"location\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":200,\"description\":\"A place name, e.g. New "
+	 "York; or give latitude and longitude instead\"},"
+	 "\"latitude\":{\"type\":\"number\",\"minimum\":-90,\"maximum\":90},"
+	 "\"longitude\":{\"type\":\"number\",\"minimum\":-180,\"maximum\":180},"
+	 "\"units\":{\"type\":\"string\",\"enum\":[\"metric\",\"imperial\"],\"default\":\"metric\"}},"
+	 "\"additionalProperties\":false}",
+	 "{\"type\":\"object\",\"required\":[\"location\",\"units\",\"temperature_unit\",\"current\",\"today\","
+	 "\"summary\"],\"properties\":{"
+	 "\"location\":{\"type\":\"object\",\"required\":[\"name\",\"latitude\",\"longitude\"],\"properties\":{"
+	 "\"name\":{\"type\":\"string\"},\"country\":{\"type\":\"string\"},\"latitude\":{\"type\":\"number\"},"
+	 "\"longitude\":{\"type\":\"number\"}}},"
+	 "\"units\":{\"type\":\"string\",\"enum\":[\"metric\",\"imperial\"]},\"temperature_unit\":{\"type\":\"string\"},"
+	 "\"current\":{\"type\":\"object\",\"required\":[\"temperature\",\"weather_code\",\"conditions\"],"
+	 "\"properties\":{\"temperature\":{\"type\":\"number\"},\"weather_code\":{\"type\":\"integer\"},"
+	 "\"conditions\":{\"type\":\"string\"}}},"
+	 "\"today\":{\"type\":\"object\",\"required\":[\"temperature_max\",\"temperature_min\","
+	 "\"precipitation_probability_max\"],\"properties\":{\"temperature_max\":{\"type\":\"number\"},"
+	 "\"temperature_min\":{\"type\":\"number\"},\"precipitation_probability_max\":{\"type\":[\"number\",\"null\"]}}},"
+	 "\"summary\":{\"type\":\"string\"}}}",
+	 1, 1, WEATHER_ARGS, call_get_weather},
+	{"list_agents", "List agents",
+	 "The account's agents, newest first, a page at a time (pass next_cursor back as cursor for the next page).",
+	 "{\"type\":\"object\",\"properties\":{"
+	 "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":20},"
+	 "\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor of the previous page\"}},"
+	 "\"additionalProperties\":false}",
+	 "{\"type\":\"object\",\"required\":[\"agents\",\"next_cursor\"],\"properties\":{"
+	 "\"agents\":{\"type\":\"array\",\"items\":" AGENT_SCHEMA "},\"next_cursor\":" NULLABLE_STRING "}}",
+	 1, 0, LIST_ARGS, call_list_agents},
+	{"get_agent", "Get an agent", "One agent of the account: its type, configuration, schedule and status.",
+	 "{\"type\":\"object\",\"required\":[\"agent_id\"],\"properties\":{"
+	 "\"agent_id\":{\"type\":\"string\",\"description\":\"agt_...\"}},\"additionalProperties\":false}",
+	 AGENT_SCHEMA, 1, 0, AGENT_ARGS, call_get_agent},
+	{"trigger_agent", "Trigger an agent",
+	 "Sends the agent a signal, which queues a run (trigger type mcp); answers the run's id. Read the outcome "
+	 "with get_run.",
+	 "{\"type\":\"object\",\"required\":[\"agent_id\"],\"properties\":{"
+	 "\"agent_id\":{\"type\":\"string\",\"description\":\"agt_...\"},"
+	 "\"type\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9_.:-]{1,100}$\",\"default\":\"mcp\","
+	 "\"description\":\"the signal type the run sees\"},"
+	 "\"payload\":{\"type\":\"object\",\"description\":\"the signal payload the run sees\"}},"
+	 "\"additionalProperties\":false}",
+	 "{\"type\":\"object\",\"required\":[\"run_id\",\"signal_id\",\"agent_id\",\"status\"],\"properties\":{"
+	 "\"run_id\":{\"type\":\"string\"},\"signal_id\":{\"type\":\"string\"},\"agent_id\":{\"type\":\"string\"},"
+	 "\"status\":{\"type\":\"string\",\"enum\":[\"queued\"]}}}",
+	 0, 0, TRIGGER_ARGS, call_trigger_agent},
+	{"get_run", "Get a run",
+	 "One run of the account: status, trigger, input, output, error, timing, and the display messages it wrote "
+	 "(the first 100).",
+	 "{\"type\":\"object\",\"required\":[\"run_id\"],\"properties\":{"
+	 "\"run_id\":{\"type\":\"string\",\"description\":\"run_...\"}},\"additionalProperties\":false}",
+	 "{\"type\":\"object\",\"required\":[\"id\",\"agent_id\",\"status\",\"trigger\",\"messages\"],\"properties\":{"
+	 "\"id\":{\"type\":\"string\"},\"agent_id\":{\"type\":\"string\"},\"status\":{\"type\":\"string\"},"
+	 "\"trigger\":{\"type\":\"object\"},\"error_message\":" NULLABLE_STRING ","
+	 "\"messages\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"id\",\"role\",\"content\"],"
+	 "\"properties\":{\"id\":{\"type\":\"string\"},\"role\":{\"type\":\"string\"},\"content\":{\"type\":\"string\"}}}}}}",
+	 1, 0, RUN_ARGS, call_get_run},
+};
+#define NTOOLS ((int)(sizeof TOOLS / sizeof TOOLS[0]))
+
+int mcp_tools_count(void)
+{
+	return NTOOLS;
+}
+
+const mcp_tool *mcp_tools_at(int i)
+{
+	return i >= 0 && i < NTOOLS ? &TOOLS[i] : NULL;
+}
+
+const char *mcp_tools_name(const mcp_tool *t)
+{
+	return t->name;
+}
+
+int mcp_tools_index(const char *name)
+{
+	for (int i = 0; i < NTOOLS; i++)
+		if (strcmp(TOOLS[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+const mcp_tool *mcp_tools_find(const char *name)
+{
+	return mcp_tools_at(mcp_tools_index(name));
+}
+
+static json_t *schema(const char *text)
+{
+	json_t *v = json_loads(text, 0, NULL);
+	if (!v)
+		abort(); /* a constant of this file: the unit suite parses every one */
+	return v;
+}
+
+json_t *mcp_tools_describe(const mcp_tool *t)
+{
+	json_t *d = json_pack("{s:s, s:s, s:s, s:o}", "name", t->name, "title", t->title, "description", t->description,
+			      "inputSchema", schema(t->input_schema));
+	if (t->output_schema)
+		json_object_set_new(d, "outputSchema", schema(t->output_schema));
+	json_object_set_new(d, "annotations",
+			    json_pack("{s:s, s:b, s:b, s:b}", "title", t->title, "readOnlyHint", t->read_only,
+				      "destructiveHint", 0, "openWorldHint", t->open_world));
+	return d;
+}
+
+/* Unknown arguments are the caller's mistake: refused by name. */
+static int check_args(const mcp_tool *t, const json_t *args, tool_out *out)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)args, key, v)
+	{
+		int ok = 0;
+		for (const char *const *k = t->args; *k; k++)
+			ok |= strcmp(*k, key) == 0;
+		if (!ok)
+			return tool_fail(out, "unknown argument '%.64s'", key);
+	}
+	return 0;
+}
+
+json_t *mcp_tools_call(request *r, const mcp_tool *t, const json_t *args)
+{
+	tool_out out = {0};
+	int nhdr = r->nhdr; /* a refused signal adds Retry-After: it belongs to the tool result, not the HTTP answer */
+	int rc = check_args(t, args, &out) == 0 ? t->call(r, args, &out) : -1;
+	r->nhdr = nhdr;
+	if (rc == 0 && !out.structured)
+		rc = tool_fail(&out, "the tool produced no result");
+	if (r->err != ERR_NONE) /* a failure a tool did not turn into its text */
+		rc = tool_fail_request(r, &out);
+	/* The key is the target: the entry is found by target_id (an id) and by actor; the tool is in changes. */
+	if (audit_record(r, "mcp_tool.called", "api_key", r->key_id,
+			 json_pack("{s:s, s:b}", "tool", t->name, "is_error", rc != 0)) != 0) {
+		log_error("request %s: the audit row of MCP tool %s was not written", r->request_id, t->name);
+		r->err = ERR_NONE;
+		json_decref(out.structured);
+		return NULL;
+	}
+	if (rc != 0) {
+		json_decref(out.structured);
+		return json_pack("{s:[{s:s, s:s}], s:b}", "content", "type", "text", "text", out.error, "isError", 1);
+	}
+	char *text = json_dumps(out.structured, JSON_COMPACT);
+	if (!text)
+		abort();
+	json_t *res = json_pack("{s:[{s:s, s:s}], s:o, s:b}", "content", "type", "text", "text", text,
+				"structuredContent", out.structured, "isError", 0);
+	free(text);
+	return res;
+}

@@ -24,7 +24,8 @@ static const char USAGE[] =
 	"     are sealed under the new key; both still open.\n"
 	"  3. Run agentplatform-admin rotate-master-key (once, from any host) until it reports nothing left.\n"
 	"  4. Remove previous_master_key and previous_master_key_version everywhere and restart; destroy the old key.\n"
-	"A value recorded under a version that neither configured key has stops the command (exit 1) and is named.\n";
+	"A value recorded under a version that neither configured key has stops the command (exit 1) and is named;\n"
+	"a value not in the sealed format at all (nothing could open it) is reported and left as it is.\n";
 
 int admin_rotate_master_key(admin_ctx *c, int argc, char **argv)
 {
@@ -47,10 +48,12 @@ int admin_rotate_master_key(admin_ctx *c, int argc, char **argv)
 		if (res != STORE_OK)
 			return admin_store_failure(res, "rotate-master-key");
 		if (!dry_run) {
-			int n;
+			rekey_cursor cur = {0};
+			long skipped = 0;
 			do {
 				const char *failed = NULL;
-				res = store_rekey_batch(c->db, c->a, c->cfg, (enum rekey_kind)k, BATCH, &n, &failed);
+				int n, left;
+				res = store_rekey_batch(c->db, c->a, c->cfg, (enum rekey_kind)k, &cur, BATCH, &n, &left, &failed);
 				if (res != STORE_OK) {
 					if (failed)
 						fprintf(stderr,
@@ -64,9 +67,13 @@ int admin_rotate_master_key(admin_ctx *c, int argc, char **argv)
 					return res == STORE_UNAVAILABLE ? EXIT_DB_DOWN : EXIT_FAIL;
 				}
 				done += n;
+				skipped += left;
 				arena_reset(c->a);
-			} while (n > 0);
-			printf("%s: %ld re-sealed under key version %d\n", REKEY_KIND_NAMES[k], done, c->cfg->master_key_version);
+			} while (cur.more);
+			printf("%s: %ld re-sealed under key version %d", REKEY_KIND_NAMES[k], done, c->cfg->master_key_version);
+			if (skipped)
+				printf(" (%ld not in the sealed format, left as they are)", skipped);
+			printf("\n");
 		} else {
 			printf("%s: %ld to re-seal under key version %d\n", REKEY_KIND_NAMES[k], pending,
 			       c->cfg->master_key_version);

@@ -6,14 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FORMAT_V1 0x01
 #define STORED_MAX 65536 /* sealed bytes of one stored value */
 
 size_t secretbox_seal(const unsigned char key[32], const char *aad, const void *plain, size_t n, unsigned char *out)
 {
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	int len = 0, fin = 0;
-	out[0] = FORMAT_V1;
+	out[0] = SECRETBOX_FORMAT;
 	crypto_random(out + 1, 12);
 	if (!c || EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, out + 1) != 1 ||
 	    EVP_EncryptUpdate(c, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) != 1 ||
@@ -27,7 +26,7 @@ size_t secretbox_seal(const unsigned char key[32], const char *aad, const void *
 long secretbox_open(const unsigned char key[32], const char *aad, const unsigned char *in, size_t n, void *out,
 		    size_t outlen)
 {
-	if (n < SECRETBOX_OVERHEAD || in[0] != FORMAT_V1 || n - SECRETBOX_OVERHEAD > outlen)
+	if (n < SECRETBOX_OVERHEAD || in[0] != SECRETBOX_FORMAT || n - SECRETBOX_OVERHEAD > outlen)
 		return -1;
 	size_t clen = n - SECRETBOX_OVERHEAD;
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #define SECRETBOX_OVERHEAD (1 + 12 + 16) /* format byte, nonce, tag */
+#define SECRETBOX_FORMAT 0x01 /* the first byte of what secretbox_seal writes */
 
 /* Encrypts PLAIN (N bytes) with KEY (32 bytes); writes format byte | random nonce | ciphertext | tag into
  * OUT (N + SECRETBOX_OVERHEAD bytes). AAD binds the ciphertext to its owner (e.g. the agent id), so a

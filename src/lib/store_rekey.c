@@ -5,6 +5,7 @@
 #include "secretbox.h"
 #include "store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,26 +30,27 @@ static const struct rekey_spec SPECS[REKEY__MAX] = {
 	[REKEY_CREDENTIAL] =
 		{"SELECT COUNT(*) FROM credentials WHERE secret_key_version <> ?",
 		 "SELECT id, NULL, id, secret_key_version, HEX(secret_enc) FROM credentials WHERE secret_key_version <> ? "
-		 "ORDER BY id LIMIT ? FOR UPDATE",
+		 "AND id > ? ORDER BY id LIMIT ? FOR UPDATE",
 		 "UPDATE credentials SET secret_enc = ?, secret_key_version = ? WHERE id = ?", 0, 0},
 	[REKEY_AGENT_HOOK_SECRET] =
 		{"SELECT COUNT(*) FROM agents WHERE hook_secret_enc IS NOT NULL AND "
 		 "(hook_secret_key_version IS NULL OR hook_secret_key_version <> ?)",
 		 "SELECT id, NULL, id, hook_secret_key_version, HEX(hook_secret_enc) FROM agents "
 		 "WHERE hook_secret_enc IS NOT NULL AND (hook_secret_key_version IS NULL OR hook_secret_key_version <> ?) "
-		 "ORDER BY id LIMIT ? FOR UPDATE",
+		 "AND id > ? ORDER BY id LIMIT ? FOR UPDATE",
 		 "UPDATE agents SET hook_secret_enc = ?, hook_secret_key_version = ? WHERE id = ?", 0, 0},
 	[REKEY_WEBHOOK_SECRET] =
 		{"SELECT COUNT(*) FROM webhook_endpoints WHERE secret_key_version <> ?",
 		 "SELECT id, NULL, id, secret_key_version, HEX(secret_enc) FROM webhook_endpoints "
-		 "WHERE secret_key_version <> ? ORDER BY id LIMIT ? FOR UPDATE",
+		 "WHERE secret_key_version <> ? AND id > ? ORDER BY id LIMIT ? FOR UPDATE",
 		 "UPDATE webhook_endpoints SET secret_enc = ?, secret_key_version = ? WHERE id = ?", 0, 0},
 	[REKEY_WEBHOOK_PREVIOUS_SECRET] =
 		{"SELECT COUNT(*) FROM webhook_endpoints WHERE previous_secret_enc IS NOT NULL AND "
 		 "(previous_secret_key_version IS NULL OR previous_secret_key_version <> ?)",
 		 "SELECT id, NULL, id, previous_secret_key_version, HEX(previous_secret_enc) FROM webhook_endpoints "
 		 "WHERE previous_secret_enc IS NOT NULL AND "
-		 "(previous_secret_key_version IS NULL OR previous_secret_key_version <> ?) ORDER BY id LIMIT ? FOR UPDATE",
+		 "(previous_secret_key_version IS NULL OR previous_secret_key_version <> ?) AND id > ? ORDER BY id LIMIT ? "
+		 "FOR UPDATE",
 		 "UPDATE webhook_endpoints SET previous_secret_enc = ?, previous_secret_key_version = ? WHERE id = ?", 0, 0},
 	/* The AAD is src/api/idempotency.c's row_aad: "idempotency <API key id> <Idempotency-Key>". */
 	[REKEY_IDEMPOTENT_RESPONSE] =
@@ -56,8 +58,8 @@ static const struct rekey_spec SPECS[REKEY__MAX] = {
 		 "(response_key_version IS NULL OR response_key_version <> ?)",
 		 "SELECT api_key_id, idem_key, CONCAT('idempotency ', api_key_id, ' ', idem_key), response_key_version, "
 		 "response FROM idempotency_keys WHERE response LIKE 'sb1:%' AND "
-		 "(response_key_version IS NULL OR response_key_version <> ?) ORDER BY api_key_id, idem_key LIMIT ? "
-		 "FOR UPDATE",
+		 "(response_key_version IS NULL OR response_key_version <> ?) AND (api_key_id, idem_key) > (?, ?) "
+		 "ORDER BY api_key_id, idem_key LIMIT ? FOR UPDATE",
 		 "UPDATE idempotency_keys SET response = ?, response_key_version = ? WHERE api_key_id = ? AND idem_key = ?",
 		 1, 1},
 };
@@ -100,28 +102,25 @@ static long open_any(arena *a, const settings *cfg, const char *version, const c
 	return -1;
 }
 
-/* Re-seals one row's value; the new value goes into P. -1 when it does not open. */
+/* Re-seals one row's value; the new value goes into P. 0; 1 when the value is not in the sealed format at all
+ * (left alone); -1 when it does not open. */
 static int reseal(arena *a, const settings *cfg, const struct rekey_spec *s, char **c, store_params *p)
 {
 	const char *value = c[4];
 	size_t vl = strlen(value), n;
 	unsigned char *sealed;
+	long sl;
 	if (s->text_form) {
-		if (vl < TEXT_PREFIX_LEN || strncmp(value, TEXT_PREFIX, TEXT_PREFIX_LEN) != 0)
-			return -1;
 		size_t cap = vl / 4 * 3 + 3;
 		sealed = arena_alloc(a, cap);
-		long sl = crypto_b64url_decode(value + TEXT_PREFIX_LEN, vl - TEXT_PREFIX_LEN, sealed, cap);
-		if (sl < 0)
-			return -1;
-		n = (size_t)sl;
+		sl = crypto_b64url_decode(value + TEXT_PREFIX_LEN, vl - TEXT_PREFIX_LEN, sealed, cap);
 	} else {
 		sealed = arena_alloc(a, vl / 2 + 1);
-		long sl = crypto_unhex(value, vl, sealed, vl / 2 + 1);
-		if (sl < 0)
-			return -1;
-		n = (size_t)sl;
+		sl = crypto_unhex(value, vl, sealed, vl / 2 + 1);
 	}
+	if (sl < (long)SECRETBOX_OVERHEAD || sealed[0] != SECRETBOX_FORMAT)
+		return 1;
+	n = (size_t)sl;
 	char *plain;
 	long pl = open_any(a, cfg, c[3], c[2], sealed, n, &plain);
 	if (pl < 0)
@@ -140,11 +139,11 @@ static int reseal(arena *a, const settings *cfg, const struct rekey_spec *s, cha
 	return 0;
 }
 
-enum store_result store_rekey_batch(db *d, arena *a, const settings *cfg, enum rekey_kind kind, int limit, int *done,
-				    const char **failed_id)
+enum store_result store_rekey_batch(db *d, arena *a, const settings *cfg, enum rekey_kind kind, rekey_cursor *cur,
+				    int limit, int *done, int *skipped, const char **failed_id)
 {
 	const struct rekey_spec *s = &SPECS[kind];
-	*done = 0;
+	*done = *skipped = 0;
 	*failed_id = NULL;
 	enum store_result res = db_begin(d);
 	if (res != STORE_OK)
@@ -152,13 +151,24 @@ enum store_result store_rekey_batch(db *d, arena *a, const settings *cfg, enum r
 	store_params p = {0};
 	store_rows r;
 	store_param_int(&p, cfg->master_key_version);
+	store_param_str(&p, cur->key[0]);
+	if (s->two_part_key)
+		store_param_str(&p, cur->key[1]);
 	store_param_int(&p, limit);
 	if ((res = store_exec(d, s->select, &p, a, &r)) != STORE_OK)
 		goto fail;
+	int resealed = 0, left = 0;
 	for (int i = 0; i < r.nrows; i++) {
 		char **c = r.cell[i];
 		store_params u = {0};
-		if (!c[4] || reseal(a, cfg, s, c, &u) != 0) {
+		int rc = c[4] ? reseal(a, cfg, s, c, &u) : 1;
+		if (rc == 1) {
+			left++;
+			log_warn("rekey: %s of %s%s%s is not a sealed value; left as it is", REKEY_KIND_NAMES[kind], c[0],
+				 s->two_part_key ? " " : "", s->two_part_key ? c[1] : "");
+			continue;
+		}
+		if (rc != 0) {
 			*failed_id = s->two_part_key ? arena_printf(a, "%s %s", c[0], c[1]) : c[0];
 			log_error("rekey: %s of %s does not open under the master key of version %s", REKEY_KIND_NAMES[kind],
 				  *failed_id, c[3] ? c[3] : "(not recorded)");
@@ -171,10 +181,18 @@ enum store_result store_rekey_batch(db *d, arena *a, const settings *cfg, enum r
 			store_param_str(&u, c[1]);
 		if ((res = store_exec(d, s->update, &u, a, NULL)) != STORE_OK)
 			goto fail;
+		resealed++;
 	}
 	if ((res = db_commit(d)) != STORE_OK)
 		goto fail;
-	*done = r.nrows;
+	if (r.nrows > 0) {
+		char **last = r.cell[r.nrows - 1];
+		snprintf(cur->key[0], sizeof cur->key[0], "%s", last[0]);
+		snprintf(cur->key[1], sizeof cur->key[1], "%s", s->two_part_key ? last[1] : "");
+	}
+	*done = resealed;
+	*skipped = left;
+	cur->more = r.nrows == limit;
 	return STORE_OK;
 fail:
 	db_rollback(d);

@@ -21,13 +21,20 @@ extern const char *const REKEY_KIND_NAMES[REKEY__MAX];
 /* How many values of KIND are not recorded under CFG's master_key_version. */
 enum store_result store_rekey_pending(db *d, arena *a, const settings *cfg, enum rekey_kind kind, long *n);
 
-/* Re-seals, in one transaction, up to LIMIT values of KIND recorded under another key version than CFG's
- * master_key_version: each is opened with the key of its recorded version (settings_master_key; a value with no
- * recorded version, from before versions were recorded, with either configured key) and sealed again under
- * master_key, with the same AAD. *DONE gets how many (0: none left). STORE_ERROR with *FAILED_ID (arena) set
- * when a value does not open: nothing of the batch is changed then. Interrupted or repeated, it simply
+/* Where a pass over one kind has got to (keyset order); zero it to start. */
+typedef struct rekey_cursor {
+	char key[2][300]; /* the last row's primary key (two parts for idempotency_keys) */
+	int more;         /* the last batch was full: call again */
+} rekey_cursor;
+
+/* Re-seals, in one transaction, the next LIMIT values of KIND after CUR recorded under another key version than
+ * CFG's master_key_version: each is opened with the key of its recorded version (settings_master_key; a value with
+ * no recorded version, from before versions were recorded, with either configured key) and sealed again under
+ * master_key, with the same AAD. *DONE gets how many were re-sealed, *SKIPPED how many were not in the sealed
+ * format at all (nothing can open those: left alone, logged). STORE_ERROR with *FAILED_ID (arena) set when a
+ * value does not open: nothing of the batch is changed then. Interrupted or repeated, a new pass simply
  * continues: values already re-sealed no longer match. */
-enum store_result store_rekey_batch(db *d, arena *a, const settings *cfg, enum rekey_kind kind, int limit, int *done,
-				    const char **failed_id);
+enum store_result store_rekey_batch(db *d, arena *a, const settings *cfg, enum rekey_kind kind, rekey_cursor *cur,
+				    int limit, int *done, int *skipped, const char **failed_id);
 
 #endif

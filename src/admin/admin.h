@@ -16,6 +16,7 @@ typedef struct admin_ctx {
 
 /* Each returns an admin_exit status. ARGV[0] is the subcommand group ("account", "key", "report", "reporting-user"). */
 int admin_account(admin_ctx *c, int argc, char **argv);
+int admin_connection(admin_ctx *c, int argc, char **argv);
 int admin_key(admin_ctx *c, int argc, char **argv);
 int admin_report(admin_ctx *c, int argc, char **argv);
 int admin_reporting_user(admin_ctx *c, int argc, char **argv);

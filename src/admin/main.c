@@ -18,6 +18,11 @@ static const char USAGE[] =
 	"                                create an API key; prints the key once\n"
 	"  key list [--account ID]       list API keys (never the keys themselves)\n"
 	"  key revoke ID                 revoke an API key\n"
+	"  connection add --account ID --provider caldav --url URL --credential ID [--name NAME] [--login LOGIN]\n"
+	"                                add a calendar connection; prints its id\n"
+	"  connection list --account ID  list an account's calendar connections\n"
+	"  connection remove --account ID CONNECTION_ID\n"
+	"                                remove a calendar connection\n"
 	"  report NAME [--account ID] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format table|csv|json]\n"
 	"                                run a report view (report --help lists them)\n"
 	"  reporting-user create NAME [--host HOST]\n"
@@ -91,6 +96,7 @@ int main(int argc, char **argv)
 	}
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "migrate") != 0 && strcmp(cmd, "account") != 0 && strcmp(cmd, "key") != 0 &&
+	    strcmp(cmd, "connection") != 0 &&
 	    strcmp(cmd, "report") != 0 && strcmp(cmd, "reporting-user") != 0 &&
 	    strcmp(cmd, "rotate-master-key") != 0) {
 		fprintf(stderr, "agentplatform-admin: unknown command '%s'\n\n%s", cmd, USAGE);
@@ -112,6 +118,8 @@ int main(int argc, char **argv)
 		rc = admin_account(&c, argc - 1, argv + 1);
 	else if (strcmp(cmd, "key") == 0)
 		rc = admin_key(&c, argc - 1, argv + 1);
+	else if (strcmp(cmd, "connection") == 0)
+		rc = admin_connection(&c, argc - 1, argv + 1);
 	else if (strcmp(cmd, "report") == 0)
 		rc = admin_report(&c, argc - 1, argv + 1);
 	else if (strcmp(cmd, "rotate-master-key") == 0)

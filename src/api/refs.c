@@ -2,6 +2,7 @@
 #include "refs.h"
 #include "ids.h"
 #include "log.h"
+#include "store_connection.h"
 #include "store_credential.h"
 
 #include <string.h>
@@ -27,6 +28,19 @@ static int check_credential(request *r, const agenttype_ref *ref, const char *id
 	return 0;
 }
 
+/* A live calendar connection of the caller's account (one in status error too: a run checks again and says why). */
+static int check_connection(request *r, const char *id, const char *param)
+{
+	connection_row c;
+	enum store_result res = ids_valid("conn_", id) ? store_connection_get(r->app->db, r->a, r->account_id, id, &c)
+						       : STORE_NOT_FOUND;
+	if (res == STORE_NOT_FOUND)
+		return req_fail_param(r, ERR_NOT_FOUND, param, arena_printf(r->a, "%s: connection not found", param));
+	if (res != STORE_OK)
+		return req_fail_store(r, res, NULL);
+	return 0;
+}
+
 int refs_check(request *r, const agenttype_ref *ref, const char *id, const char *param)
 {
 	switch (ref->kind) {
@@ -35,7 +49,7 @@ int refs_check(request *r, const agenttype_ref *ref, const char *id, const char 
 	/* The MCP server and connection work replaces these with its checks; no agent type names them before. */
 	case AGENTTYPE_REF_MCP_SERVER:
 	case AGENTTYPE_REF_CONNECTION:
-		break;
+		return check_connection(r, id, param);
 	}
 	log_error("refs: no check for reference kind %d (%s)", (int)ref->kind, param);
 	return req_fail(r, ERR_INTERNAL, "internal error; the request id identifies it in the logs");

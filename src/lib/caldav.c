@@ -28,6 +28,12 @@ int caldav_url_check(const char *url, char *err, size_t errlen)
 			snprintf(err, errlen, "the URL must not contain spaces, control or non-ASCII characters");
 			return -1;
 		}
+	/* Secrets belong in the credential: user:password@ in the URL would be stored and shown in the clear. */
+	size_t host_len = strcspn(url + skip, "/?#");
+	if (memchr(url + skip, '@', host_len)) {
+		snprintf(err, errlen, "the URL must not contain a user name or password (use the credential)");
+		return -1;
+	}
 	return 0;
 }
 
@@ -140,7 +146,7 @@ json_t *caldav_events_json(const ical_list *l, int max)
 		json_object_set_new(o, "start", time_json(x->start, x->all_day));
 		json_object_set_new(o, "end", time_json(x->end, x->all_day));
 		json_object_set_new(o, "all_day", json_boolean(x->all_day));
-		json_object_set_new(o, "timezone", str_or_null(x->tzid));
+		json_object_set_new(o, "timezone", str_or_null(x->zone ? x->zone : x->tzid));
 		json_object_set_new(o, "location", str_or_null(x->location));
 		json_object_set_new(o, "uid", str_or_null(x->uid));
 		json_object_set_new(o, "recurring", json_boolean(x->recurring));

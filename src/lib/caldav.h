@@ -23,7 +23,7 @@ typedef struct caldav_auth {
 } caldav_auth;
 
 /* 0 when URL is acceptable as a connection's calendar URL (http or https, a host, at most 2048 bytes, no spaces
- * or control characters), else -1 with a readable reason in ERR. The outbound guard still applies at use. */
+ * or control characters, no user:password@), else -1 with a readable reason in ERR. The outbound guard still applies at use. */
 int caldav_url_check(const char *url, char *err, size_t errlen);
 
 /* Asks the calendar collection at URL for the VEVENTs overlapping [FROM, TO) (epoch seconds): one REPORT
@@ -36,7 +36,8 @@ int caldav_fetch(arena *a, const char *url, const caldav_auth *auth, int64_t fro
 		 int allow_private, ical_list *l, int *auth_failed, char *err, size_t errlen);
 
 /* The first MAX instances of sorted L as a new JSON array of event objects: summary, start, end (RFC 3339 UTC;
- * all-day events as dates, end exclusive), all_day, timezone (the TZID, or null), location, uid, recurring. */
+ * all-day events as dates, end exclusive), all_day, timezone (the IANA zone the TZID names, else the TZID as
+ * written, or null for UTC, floating and all-day times), location, uid, recurring. */
 json_t *caldav_events_json(const ical_list *l, int max);
 
 /* Events of connection CONN_ID of ACCOUNT_ID between FROM and TO (epoch seconds), at most MAX, within TIMEOUT_MS:

@@ -15,6 +15,7 @@ static const struct {
 	runner_fn fn;
 	int flags; /* RUNNER_OWN_GATE, RUNNER_APPROVAL_DEFAULT */
 } RUNNERS[] = {
+	{"calendar_digest", agent_calendar_digest_run, 0},
 	{"echo", agent_echo_run, 0},
 	{"http_request", agent_http_request_run, 0},
 	{"weather_check", agent_weather_check_run, 0},

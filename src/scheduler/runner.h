@@ -90,6 +90,7 @@ const json_t *runner_payload(const runner_ctx *ctx);
 json_t *runner_text(const char *s, size_t len);
 
 /* The runners, one file each. */
+int agent_calendar_digest_run(runner_ctx *ctx);
 int agent_echo_run(runner_ctx *ctx);
 int agent_http_request_run(runner_ctx *ctx);
 int agent_weather_check_run(runner_ctx *ctx);

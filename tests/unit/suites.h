@@ -2,6 +2,7 @@
 #ifndef AP_TEST_SUITES_H
 #define AP_TEST_SUITES_H
 
+int test_approvals_suite(void);
 int test_audit_suite(void);
 int test_calendar_suite(void);
 int test_cron_suite(void);

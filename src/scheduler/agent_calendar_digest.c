@@ -34,7 +34,7 @@ static void day_text(const struct tm *tm, char *out, size_t n)
 	char wd[16], mon[16];
 	strftime(wd, sizeof wd, "%a", tm);
 	strftime(mon, sizeof mon, "%b", tm);
-	snprintf(out, n, "%s %d %s %d", wd, tm->tm_mday, mon, tm->tm_year + 1900);
+	snprintf(out, n, "%.3s %d %.3s %d", wd, tm->tm_mday, mon, tm->tm_year + 1900);
 }
 
 /* One line of the digest: "Tue 1 Dec 2026, 09:00-10:30 (Europe/Berlin): Team sync — Room 42". */

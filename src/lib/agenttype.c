@@ -2,6 +2,7 @@
 #include "agenttype.h"
 
 #include "ids.h"
+#include "smtp.h"
 
 #include <string.h>
 
@@ -167,10 +168,57 @@ static const agenttype_ref CALENDAR_DIGEST_REFS[] = {
 	{NULL, AGENTTYPE_REF_CREDENTIAL, NULL},
 };
 
+/* config.to, config.subject and config.body as every email is checked, and config.credential_id (that it names
+ * an smtp credential of the agent's account is checked by the API through SEND_EMAIL_REFS). */
+static int check_send_email(const json_t *c, verr *e)
+{
+	static const char *const keys[] = {"to", "subject", "body", "credential_id", NULL};
+	if (validate_known_keys(c, "config", keys, e) != 0)
+		return -1;
+	if (smtp_check_fields(json_object_get(c, "to"), json_object_get(c, "subject"), json_object_get(c, "body"),
+			      "config", e) != 0)
+		return -1;
+	const json_t *cred = json_object_get(c, "credential_id");
+	if (!cred)
+		return verr_set(e, VERR_MISSING, "config.credential_id", "config.credential_id is required for send_email");
+	if (!json_is_string(cred) || json_string_length(cred) == 0 || json_string_length(cred) > 64)
+		return verr_set(e, VERR_INVALID, "config.credential_id", "config.credential_id must be a credential id");
+	return 0;
+}
+
+static const agenttype_ref SEND_EMAIL_REFS[] = {
+	{"credential_id", AGENTTYPE_REF_CREDENTIAL, "smtp"},
+	{NULL, AGENTTYPE_REF_CREDENTIAL, NULL},
+};
+
+/* config.connection_id (a calendar connection of the agent's account: checked by the API through
+ * CALENDAR_DIGEST_REFS) and config.days_ahead, the window in days (default 7). */
+static int check_calendar_digest(const json_t *c, verr *e)
+{
+	static const char *const keys[] = {"connection_id", "days_ahead", NULL};
+	if (validate_known_keys(c, "config", keys, e) != 0)
+		return -1;
+	const json_t *id = json_object_get(c, "connection_id"), *days = json_object_get(c, "days_ahead");
+	if (!id)
+		return verr_set(e, VERR_MISSING, "config.connection_id", "config.connection_id is required for calendar_digest");
+	if (!json_is_string(id) || json_string_length(id) > 64)
+		return verr_set(e, VERR_INVALID, "config.connection_id", "config.connection_id must be a connection id");
+	if (days && !(json_is_integer(days) && json_integer_value(days) >= 1 && json_integer_value(days) <= 31))
+		return verr_set(e, VERR_INVALID, "config.days_ahead", "config.days_ahead must be an integer from 1 to 31");
+	return 0;
+}
+
+static const agenttype_ref CALENDAR_DIGEST_REFS[] = {
+	{"connection_id", AGENTTYPE_REF_CONNECTION, NULL},
+	{NULL, AGENTTYPE_REF_CREDENTIAL, NULL},
+};
+
 const agenttype AGENTTYPES[] = {
 	{"weather_check", "Fetches the weather for a location and raises alerts", check_weather, NULL},
 	{"http_request", "Calls an HTTP endpoint and records the response", check_http, NULL},
 	{"echo", "Writes its trigger payload (and optional message) back as display messages", check_echo, NULL},
+	{"send_email", "Sends an email through an smtp credential once a person approves it", check_send_email,
+	 SEND_EMAIL_REFS},
 	{"calendar_digest", "Lists the upcoming events of a calendar connection as a display message",
 	 check_calendar_digest, CALENDAR_DIGEST_REFS},
 };

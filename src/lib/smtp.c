@@ -134,6 +134,42 @@ int smtp_recipients(arena *a, const json_t *to, const char ***out)
 	return (int)n;
 }
 
+char *smtp_summary(arena *a, const char *subject, const char *const *to)
+{
+	sbuf b;
+	size_t n = strlen(subject), cut = 0;
+	long chars = 0;
+	sbuf_init(&b, a, 256);
+	while (cut < n && chars < 120) {
+		cut++;
+		while (cut < n && ((unsigned char)subject[cut] & 0xC0) == 0x80)
+			cut++;
+		chars++;
+	}
+	sbuf_cstr(&b, "Send email \"");
+	sbuf_raw(&b, subject, cut);
+	sbuf_cstr(&b, cut < n ? "…\" to " : "\" to ");
+	/* the addresses are ASCII: what is left of the limit in bytes is a bound in code points */
+	long used = util_utf8_length(b.buf, b.len);
+	int count = 0;
+	while (to[count])
+		count++;
+	for (int i = 0; i < count; i++) {
+		size_t w = strlen(to[i]) + (i ? 2 : 0);
+		int rest = count - i - 1;
+		/* keep room for " and N more" unless this is the last address */
+		if (used + (long)w + (rest ? 16 : 0) > SMTP_MAX_SUMMARY) {
+			sbuf_cstr(&b, arena_printf(a, "%sand %d more", i ? " " : "", count - i));
+			break;
+		}
+		if (i)
+			sbuf_cstr(&b, ", ");
+		sbuf_cstr(&b, to[i]);
+		used += (long)w;
+	}
+	return b.buf;
+}
+
 /* The Subject header: as is when it is printable ASCII without "=?", else RFC 2047 B encoded-words of
  * whole UTF-8 characters (a word never splits one, RFC 2047 section 5), folded between words. */
 static void smtp_subject(sbuf *b, const char *s)
@@ -427,7 +463,8 @@ int smtp_send(arena *a, const smtp_server *srv, const smtp_message *m, const cha
 		snprintf(err, errlen, "the SMTP server is not allowed: %s", gerr);
 		return -1;
 	}
-	const char *text = smtp_compose(a, m, &len, message_id, err, errlen);
+	const char *id = NULL;
+	const char *text = smtp_compose(a, m, &len, &id, err, errlen);
 	if (!text)
 		return -1;
 	x.data = text;
@@ -499,6 +536,8 @@ int smtp_send(arena *a, const smtp_server *srv, const smtp_message *m, const cha
 	for (const char *const *to = m->to; *to; to++)
 		nrcpt++;
 	log_info("smtp: %s port %d accepted a message for %d recipient(s)", t.host, t.port, nrcpt);
+	if (message_id)
+		*message_id = id;
 	rc = 0;
 done:
 	curl_easy_cleanup(c);

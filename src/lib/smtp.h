@@ -33,6 +33,12 @@ int smtp_check_fields(const json_t *to, const json_t *subject, const json_t *bod
  * (strings borrowed from TO). Returns the count, or -1 if TO is not a valid recipient list. */
 int smtp_recipients(arena *a, const json_t *to, const char ***out);
 
+/* The one-line summary of an email for a person deciding an approval, in A: Send email "SUBJECT" to
+ * A, B, C (the subject cut at 120 code points with "…", the list cut with "and N more" to stay within
+ * SMTP_MAX_SUMMARY code points). TO is NULL-terminated. Never NULL. */
+#define SMTP_MAX_SUMMARY 500
+char *smtp_summary(arena *a, const char *subject, const char *const *to);
+
 /* One message. Every string is UTF-8; addresses pass smtp_address_valid. */
 typedef struct smtp_message {
 	const char *from;

@@ -1,5 +1,6 @@
 /* approvals: expiring overdue approvals and performing approved agentless actions (see approvals.h). */
 #include "approvals.h"
+#include "agent_send_email.h"
 #include "log.h"
 #include "queue.h"
 #include "store_approval.h"
@@ -19,6 +20,7 @@ static const struct {
 	const char *action;
 	approval_performer fn;
 } PERFORMERS[] = {
+	{SEND_EMAIL_ACTION, agent_send_email_perform},
 	{NULL, NULL}, /* keeps the table valid while it has no entry; registrations go above */
 };
 

@@ -133,7 +133,8 @@ static void day_offset(int days, char out[11])
 	time_t t = time(NULL) + (time_t)days * 86400;
 	struct tm tm;
 	gmtime_r(&t, &tm);
-	snprintf(out, 11, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	if (strftime(out, 11, "%Y-%m-%d", &tm) == 0)
+		out[0] = '\0';
 }
 
 static int init(void)

@@ -191,28 +191,6 @@ static const agenttype_ref SEND_EMAIL_REFS[] = {
 	{NULL, AGENTTYPE_REF_CREDENTIAL, NULL},
 };
 
-/* config.connection_id (a calendar connection of the agent's account: checked by the API through
- * CALENDAR_DIGEST_REFS) and config.days_ahead, the window in days (default 7). */
-static int check_calendar_digest(const json_t *c, verr *e)
-{
-	static const char *const keys[] = {"connection_id", "days_ahead", NULL};
-	if (validate_known_keys(c, "config", keys, e) != 0)
-		return -1;
-	const json_t *id = json_object_get(c, "connection_id"), *days = json_object_get(c, "days_ahead");
-	if (!id)
-		return verr_set(e, VERR_MISSING, "config.connection_id", "config.connection_id is required for calendar_digest");
-	if (!json_is_string(id) || json_string_length(id) > 64)
-		return verr_set(e, VERR_INVALID, "config.connection_id", "config.connection_id must be a connection id");
-	if (days && !(json_is_integer(days) && json_integer_value(days) >= 1 && json_integer_value(days) <= 31))
-		return verr_set(e, VERR_INVALID, "config.days_ahead", "config.days_ahead must be an integer from 1 to 31");
-	return 0;
-}
-
-static const agenttype_ref CALENDAR_DIGEST_REFS[] = {
-	{"connection_id", AGENTTYPE_REF_CONNECTION, NULL},
-	{NULL, AGENTTYPE_REF_CREDENTIAL, NULL},
-};
-
 const agenttype AGENTTYPES[] = {
 	{"weather_check", "Fetches the weather for a location and raises alerts", check_weather, NULL},
 	{"http_request", "Calls an HTTP endpoint and records the response", check_http, NULL},

@@ -1,4 +1,5 @@
 /* test_calendar: the multistatus XML reader (davxml) and the iCalendar reader with its recurrence expansion (ical). */
+#include "caldav.h"
 #include "cron.h"
 #include "davxml.h"
 #include "ical.h"
@@ -315,6 +316,48 @@ static void tc_ical_errors(void)
 	arena_free(a);
 }
 
+/* ---- the client's pieces that need no server ---- */
+
+static void tc_caldav_url(void)
+{
+	char err[200];
+	CU_ASSERT_EQUAL(caldav_url_check("https://dav.example.com/calendars/alice/work/", err, sizeof err), 0);
+	CU_ASSERT_EQUAL(caldav_url_check("http://127.0.0.1:5232/alice/work/", err, sizeof err), 0);
+	static const char *const bad[] = {"ftp://dav.example.com/", "https://", "https:///x", "dav.example.com/cal",
+					  "https://dav.example.com/a b", "https://alice:secret@dav.example.com/",
+					  "https://dav.example.com/Ã©", ""};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err[0] = '\0';
+		CU_ASSERT_EQUAL(caldav_url_check(bad[i], err, sizeof err), -1);
+		CU_ASSERT(err[0] != '\0');
+	}
+	CU_ASSERT_EQUAL(caldav_url_check(NULL, err, sizeof err), -1);
+}
+
+static void tc_events_json(void)
+{
+	static const char text[] = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:a\nDTSTART;TZID=/vendor/Europe/Berlin:20261201T090000\n"
+				   "DTEND;TZID=/vendor/Europe/Berlin:20261201T100000\nSUMMARY:One\nEND:VEVENT\n"
+				   "BEGIN:VEVENT\nUID:b\nDTSTART;VALUE=DATE:20261202\nSUMMARY:Two\nEND:VEVENT\n"
+				   "BEGIN:VEVENT\nUID:c\nDTSTART:20261203T000000Z\nEND:VEVENT\nEND:VCALENDAR\n";
+	arena *a = arena_new();
+	ical_list l = tc_ical(a, text, tc_utc(2026, 12, 1, 0, 0), tc_utc(2026, 12, 8, 0, 0), 0);
+	json_t *arr = caldav_events_json(&l, 2);
+	CU_ASSERT_EQUAL_FATAL(json_array_size(arr), 2);
+	json_t *e0 = json_array_get(arr, 0), *e1 = json_array_get(arr, 1);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e0, "start")), "2026-12-01T08:00:00Z");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e0, "end")), "2026-12-01T09:00:00Z");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e0, "timezone")), "Europe/Berlin");
+	CU_ASSERT_TRUE(json_is_null(json_object_get(e0, "location")));
+	CU_ASSERT_TRUE(json_is_false(json_object_get(e0, "all_day")));
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e1, "start")), "2026-12-02");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e1, "end")), "2026-12-03");
+	CU_ASSERT_TRUE(json_is_true(json_object_get(e1, "all_day")));
+	CU_ASSERT_EQUAL(json_object_size(e1), 8);
+	json_decref(arr);
+	arena_free(a);
+}
+
 int test_calendar_suite(void)
 {
 	CU_pSuite s = CU_add_suite("calendar", NULL, NULL);
@@ -326,7 +369,9 @@ int test_calendar_suite(void)
 	    !CU_add_test(s, "ical: zones, all-day, escapes, folding, durations", tc_ical_basic) ||
 	    !CU_add_test(s, "ical: weekly recurrence with EXDATE, override and DST", tc_ical_recurrence) ||
 	    !CU_add_test(s, "ical: monthly, daily, yearly rules and server expansion", tc_ical_rules) ||
-	    !CU_add_test(s, "ical: malformed objects and unknown zones", tc_ical_errors))
+	    !CU_add_test(s, "ical: malformed objects and unknown zones", tc_ical_errors) ||
+	    !CU_add_test(s, "caldav: connection URLs", tc_caldav_url) ||
+	    !CU_add_test(s, "caldav: events as JSON", tc_events_json))
 		return -1;
 	return 0;
 }

@@ -61,6 +61,14 @@ int v1_webhooks_rotate_secret(request *r);
 int v1_webhooks_deliveries_list(request *r);
 int v1_webhooks_redeliver(request *r);
 
+/* v1_mcp_servers.c */
+int v1_mcp_servers_list(request *r);
+int v1_mcp_servers_create(request *r);
+int v1_mcp_servers_get(request *r);
+int v1_mcp_servers_update(request *r);
+int v1_mcp_servers_delete(request *r);
+int v1_mcp_servers_refresh(request *r);
+
 /* v1_credentials.c */
 int v1_credentials_list(request *r);
 int v1_credentials_create(request *r);

@@ -4,6 +4,7 @@
 #include "log.h"
 #include "store_connection.h"
 #include "store_credential.h"
+#include "store_mcp_server.h"
 
 #include <string.h>
 
@@ -41,6 +42,19 @@ static int check_connection(request *r, const char *id, const char *param)
 	return 0;
 }
 
+/* An MCP server of the caller's account (disabled ones too: a run checks again and fails clearly). */
+static int check_mcp_server(request *r, const char *id, const char *param)
+{
+	mcp_server_row s;
+	enum store_result res = ids_valid("mcp_", id) ? store_mcp_server_get(r->app->db, r->a, r->account_id, id, 0, &s)
+						      : STORE_NOT_FOUND;
+	if (res == STORE_NOT_FOUND)
+		return req_fail_param(r, ERR_NOT_FOUND, param, arena_printf(r->a, "%s: MCP server not found", param));
+	if (res != STORE_OK)
+		return req_fail_store(r, res, NULL);
+	return 0;
+}
+
 int refs_check(request *r, const agenttype_ref *ref, const char *id, const char *param)
 {
 	switch (ref->kind) {
@@ -48,6 +62,7 @@ int refs_check(request *r, const agenttype_ref *ref, const char *id, const char 
 		return check_credential(r, ref, id, param);
 	/* The MCP server and connection work replaces these with its checks; no agent type names them before. */
 	case AGENTTYPE_REF_MCP_SERVER:
+		return check_mcp_server(r, id, param);
 	case AGENTTYPE_REF_CONNECTION:
 		return check_connection(r, id, param);
 	}

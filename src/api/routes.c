@@ -95,6 +95,19 @@ const route ROUTES[] = {
 	{"POST", "/api/v1/credentials/{id}/revoke", {"cred_"}, SCOPE_CREDENTIALS_WRITE,
 	 ROUTE_BODY_OPTIONAL | ROUTE_AUDITED, NULL, NULL, v1_credentials_revoke, "revokeCredential"},
 
+	{"GET", "/api/v1/mcp-servers", NOIDS, SCOPE_MCP_READ, ROUTE_LIST, NULL, "mcp_", v1_mcp_servers_list,
+	 "listMcpServers"},
+	{"POST", "/api/v1/mcp-servers", NOIDS, SCOPE_MCP_WRITE, ROUTE_BODY | ROUTE_AUDITED, NULL, NULL,
+	 v1_mcp_servers_create, "createMcpServer"},
+	{"GET", "/api/v1/mcp-servers/{id}", {"mcp_"}, SCOPE_MCP_READ, 0, NULL, NULL, v1_mcp_servers_get,
+	 "getMcpServer"},
+	{"PATCH", "/api/v1/mcp-servers/{id}", {"mcp_"}, SCOPE_MCP_WRITE, ROUTE_BODY | ROUTE_MERGE_PATCH | ROUTE_AUDITED,
+	 NULL, NULL, v1_mcp_servers_update, "updateMcpServer"},
+	{"DELETE", "/api/v1/mcp-servers/{id}", {"mcp_"}, SCOPE_MCP_WRITE, ROUTE_AUDITED, NULL, NULL,
+	 v1_mcp_servers_delete, "deleteMcpServer"},
+	{"POST", "/api/v1/mcp-servers/{id}/refresh", {"mcp_"}, SCOPE_MCP_WRITE, ROUTE_BODY_OPTIONAL | ROUTE_AUDITED,
+	 NULL, NULL, v1_mcp_servers_refresh, "refreshMcpServer"},
+
 	{"POST", "/hooks/{token}", {NULL}, SCOPE_NONE, ROUTE_PUBLIC | ROUTE_HOOK_BODY, NULL, NULL, hooks_receive,
 	 "receiveInboundWebhook"},
 

@@ -191,6 +191,33 @@ static const agenttype_ref SEND_EMAIL_REFS[] = {
 	{NULL, AGENTTYPE_REF_CREDENTIAL, NULL},
 };
 
+/* config.mcp_server_id (an MCP server of the agent's account, checked by refs), config.tool and optional
+ * config.arguments (an object, sent as the tool's arguments). */
+static int check_mcp_tool(const json_t *c, verr *e)
+{
+	static const char *const keys[] = {"mcp_server_id", "tool", "arguments", NULL};
+	if (validate_known_keys(c, "config", keys, e) != 0)
+		return -1;
+	const json_t *id = json_object_get(c, "mcp_server_id"), *tool = json_object_get(c, "tool");
+	if (!id)
+		return verr_set(e, VERR_MISSING, "config.mcp_server_id", "config.mcp_server_id is required for mcp_tool");
+	if (validate_string(id, "config.mcp_server_id", 1, 64, e) != 0)
+		return -1;
+	if (!tool)
+		return verr_set(e, VERR_MISSING, "config.tool", "config.tool is required for mcp_tool");
+	if (validate_string(tool, "config.tool", 1, 128, e) != 0)
+		return -1;
+	const json_t *args = json_object_get(c, "arguments");
+	if (args && !json_is_object(args))
+		return verr_set(e, VERR_INVALID, "config.arguments", "config.arguments must be an object");
+	return 0;
+}
+
+static const agenttype_ref MCP_TOOL_REFS[] = {
+	{"mcp_server_id", AGENTTYPE_REF_MCP_SERVER, NULL},
+	{NULL, AGENTTYPE_REF_CREDENTIAL, NULL},
+};
+
 const agenttype AGENTTYPES[] = {
 	{"weather_check", "Fetches the weather for a location and raises alerts", check_weather, NULL},
 	{"http_request", "Calls an HTTP endpoint and records the response", check_http, NULL},
@@ -199,6 +226,7 @@ const agenttype AGENTTYPES[] = {
 	 SEND_EMAIL_REFS},
 	{"calendar_digest", "Lists the upcoming events of a calendar connection as a display message",
 	 check_calendar_digest, CALENDAR_DIGEST_REFS},
+	{"mcp_tool", "Calls a tool of an external MCP server and records its result", check_mcp_tool, MCP_TOOL_REFS},
 };
 const int AGENTTYPES_COUNT = (int)(sizeof AGENTTYPES / sizeof AGENTTYPES[0]);
 

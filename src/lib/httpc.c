@@ -21,6 +21,9 @@ struct httpc_xfer {
 	size_t len, cap, max;
 	int truncate, truncated, too_large;
 	int allow_private, refused_address;
+	const char *capture;              /* header name to keep, or NULL */
+	char captured[HTTPC_MAX_CAPTURED + 1];
+	int has_captured;
 };
 
 int httpc_global_init(void)
@@ -64,6 +67,33 @@ static size_t httpc_write(char *data, size_t size, size_t nmemb, void *userp)
 	x->len += keep;
 	x->buf[x->len] = '\0';
 	return x->truncated ? 0 : n;
+}
+
+/* Keeps the value of the header named X->capture; a new status line (after a 1xx) forgets what came before. */
+static size_t httpc_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct httpc_xfer *x = userp;
+	size_t n = size * nmemb, name_len = strlen(x->capture);
+
+	if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		x->has_captured = 0;
+		return n;
+	}
+	if (n <= name_len || data[name_len] != ':' || strncasecmp(data, x->capture, name_len) != 0)
+		return n;
+	const char *v = data + name_len + 1, *end = data + n;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if ((size_t)(end - v) > HTTPC_MAX_CAPTURED) {
+		x->has_captured = 0;
+		return n;
+	}
+	memcpy(x->captured, v, (size_t)(end - v));
+	x->captured[end - v] = '\0';
+	x->has_captured = 1;
+	return n;
 }
 
 /* Defense in depth behind the pinned resolve: the address actually being connected is checked again. */
@@ -210,6 +240,11 @@ int httpc_do(arena *a, const httpc_request *req, httpc_response *resp, char *err
 	HTTPC_SET(CURLOPT_OPENSOCKETDATA, &x);
 	HTTPC_SET(CURLOPT_WRITEFUNCTION, httpc_write);
 	HTTPC_SET(CURLOPT_WRITEDATA, &x);
+	if (req->capture_header) {
+		x.capture = req->capture_header;
+		HTTPC_SET(CURLOPT_HEADERFUNCTION, httpc_header);
+		HTTPC_SET(CURLOPT_HEADERDATA, &x);
+	}
 	if (!x.truncate)
 		HTTPC_SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x.max);
 	if (head)
@@ -247,6 +282,7 @@ int httpc_do(arena *a, const httpc_request *req, httpc_response *resp, char *err
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
 	resp->content_type = ct ? arena_strdup(a, ct) : NULL;
+	resp->captured = x.has_captured ? arena_strdup(a, x.captured) : NULL;
 	if (x.buf) {
 		arena_defer(a, free, x.buf);
 		resp->body = x.buf;

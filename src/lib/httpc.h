@@ -9,6 +9,7 @@
 #define HTTPC_USER_AGENT "AgentPlatform/1.0"
 #define HTTPC_DEFAULT_TIMEOUT_MS 15000L
 #define HTTPC_DEFAULT_MAX_RESPONSE ((size_t)1 << 20)
+#define HTTPC_MAX_CAPTURED 1024
 
 typedef struct httpc_request {
 	const char *method;            /* GET POST PUT PATCH DELETE HEAD REPORT (uppercase) */
@@ -21,6 +22,7 @@ typedef struct httpc_request {
 	size_t max_response_bytes;     /* 0: HTTPC_DEFAULT_MAX_RESPONSE */
 	int truncate;                  /* 0: a larger body is an error; 1: keep the first max bytes, set truncated */
 	int allow_private;             /* the server-side setting; never from an agent's config */
+	const char *capture_header;    /* a response header name whose (last) value is kept in RESP; may be NULL */
 } httpc_request;
 
 typedef struct httpc_response {
@@ -29,6 +31,8 @@ typedef struct httpc_response {
 	size_t body_len;
 	int truncated;                 /* 1 when REQ->truncate cut the body */
 	char *content_type;            /* arena, NULL when the server sent none */
+	char *captured;                /* arena: the value of REQ->capture_header (trimmed, at most
+	                                * HTTPC_MAX_CAPTURED bytes, else dropped), NULL when absent */
 } httpc_response;
 
 /* Initializes libcurl once for the process: each program's main calls it before any other thread

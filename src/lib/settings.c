@@ -70,6 +70,9 @@ static const struct setting_spec SPECS[] = {
 	{"webhook_dispatch_seconds", K_INT, S(webhook_dispatch_seconds), 0, 1, 3600},
 	{"webhook_retry_schedule", K_STR, S(webhook_retry_schedule), 0, 0, 0},
 	{"webhook_disable_after_failures", K_INT, S(webhook_disable_after_failures), 0, 1, 1000},
+	{"mcp_servers_max_per_account", K_INT, S(mcp_servers_max_per_account), 0, 0, 10000000},
+	{"mcp_discovery_seconds", K_INT, S(mcp_discovery_seconds), 0, 1, 3600},
+	{"mcp_client_timeout_seconds", K_INT, S(mcp_client_timeout_seconds), 0, 1, 300},
 	{"mcp_allowed_origins", K_STR, S(mcp_allowed_origins), 0, 0, 0},
 	{"mcp_tool_timeout_seconds", K_INT, S(mcp_tool_timeout_seconds), 0, 1, 120},
 };
@@ -301,6 +304,9 @@ settings *settings_new(const char *path, char *err, size_t errlen)
 	s->webhook_dispatch_seconds = 2;
 	s->webhook_retry_schedule = xstrdup("5,30,120,600,3600,18000,36000");
 	s->webhook_disable_after_failures = 5;
+	s->mcp_servers_max_per_account = 20;
+	s->mcp_discovery_seconds = 5;
+	s->mcp_client_timeout_seconds = 15;
 	s->mcp_tool_timeout_seconds = 8;
 	s->credentials_max_per_account = 1000;
 

@@ -58,6 +58,11 @@ typedef struct settings {
 				       * default 5,30,120,600,3600,18000,36000; the attempts are 1 + its entries */
 	int webhook_disable_after_failures; /* webhook_disable_after_failures: consecutive failed deliveries that disable
 					     * an endpoint, default 5 */
+	int mcp_servers_max_per_account; /* mcp_servers_max_per_account: live MCP server configs per account, default 20 */
+	int mcp_discovery_seconds;     /* mcp_discovery_seconds: how often the scheduler discovers unchecked MCP servers,
+				       * default 5 */
+	int mcp_client_timeout_seconds; /* mcp_client_timeout_seconds: bound on one discovery (initialize and every
+					 * tools/list page) of an external MCP server, default 15 */
 	char *mcp_allowed_origins;     /* mcp_allowed_origins: origins (scheme://host[:port], space- or comma-separated) whose
 				       * browser requests /mcp accepts; unset: every request with an Origin header gets 403 */
 	int mcp_tool_timeout_seconds;  /* mcp_tool_timeout_seconds: bound on an MCP tool's outbound calls, default 8 */

@@ -17,6 +17,7 @@ static const struct {
 } RUNNERS[] = {
 	{"calendar_digest", agent_calendar_digest_run, 0},
 	{"echo", agent_echo_run, 0},
+	{"mcp_tool", agent_mcp_tool_run, 0},
 	{"http_request", agent_http_request_run, 0},
 	{"send_email", agent_send_email_run, RUNNER_OWN_GATE | RUNNER_APPROVAL_DEFAULT},
 	{"weather_check", agent_weather_check_run, 0},

@@ -93,6 +93,7 @@ json_t *runner_text(const char *s, size_t len);
 int agent_calendar_digest_run(runner_ctx *ctx);
 int agent_echo_run(runner_ctx *ctx);
 int agent_http_request_run(runner_ctx *ctx);
+int agent_mcp_tool_run(runner_ctx *ctx);
 int agent_send_email_run(runner_ctx *ctx);
 int agent_weather_check_run(runner_ctx *ctx);
 

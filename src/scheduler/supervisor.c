@@ -10,6 +10,7 @@
 #include "keyexpiry.h"
 #include "kv.h"
 #include "log.h"
+#include "mcpdiscovery.h"
 #include "queue.h"
 #include "runner.h"
 #include "store_run.h"
@@ -52,6 +53,7 @@ typedef struct supervisor {
 	int ttl_s;          /* lifetime of a worker's liveness key */
 	int tick_failing, sweep_failing, flush_failing, expiry_failing;
 	child deliverer;    /* the webhook delivery process (deliveries.h) */
+	child discoverer;   /* the MCP discovery process (mcpdiscovery.h) */
 } supervisor;
 
 /* This machine's name, reduced to what the ascii worker column and Redis keys take well. */
@@ -100,15 +102,17 @@ static void spawn(supervisor *s, int i)
 		log_warn("run worker %s: could not register it in Redis (will retry)", c->worker);
 }
 
-/* Forks the webhook delivery process: apart from this loop, so a slow receiver never delays it. */
-static void spawn_deliverer(supervisor *s)
+typedef int (*service_main)(const settings *cfg, volatile sig_atomic_t *stop);
+
+/* Forks a service process (webhook deliveries, MCP discovery) into C: apart from this loop, so a slow receiver
+ * or MCP server never delays it. NAME labels it in the logs. */
+static void spawn_service(supervisor *s, child *c, const char *name, service_main fn)
 {
-	child *c = &s->deliverer;
 	pid_t parent = getpid();
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
-		log_error("cannot start the webhook delivery process: fork: %s", strerror(errno));
+		log_error("cannot start the %s process: fork: %s", name, strerror(errno));
 		c->restart_at_ms = runner_now_ms() + 1000;
 		return;
 	}
@@ -116,11 +120,21 @@ static void spawn_deliverer(supervisor *s)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != parent)
 			_exit(0);
-		exit(deliveries_main(s->cfg, s->stop));
+		exit(fn(s->cfg, s->stop));
 	}
 	c->pid = pid;
 	c->started_ms = runner_now_ms();
-	snprintf(c->worker, sizeof c->worker, "deliveries:%ld", (long)pid);
+	snprintf(c->worker, sizeof c->worker, "%s:%ld", name, (long)pid);
+}
+
+static void spawn_deliverer(supervisor *s)
+{
+	spawn_service(s, &s->deliverer, "webhook delivery", deliveries_main);
+}
+
+static void spawn_discoverer(supervisor *s)
+{
+	spawn_service(s, &s->discoverer, "mcp discovery", mcpdiscovery_main);
 }
 
 static const char *describe_exit(int status, char *buf, size_t len)
@@ -138,11 +152,12 @@ static int reap(supervisor *s)
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid == s->deliverer.pid) {
-			child *c = &s->deliverer;
+		if (pid == s->deliverer.pid || pid == s->discoverer.pid) {
+			child *c = pid == s->deliverer.pid ? &s->deliverer : &s->discoverer;
 			char why[48];
 			if (!*s->stop || status != 0)
-				log_warn("webhook delivery process %s", describe_exit(status, why, sizeof why));
+				log_warn("%s process %s", c == &s->deliverer ? "webhook delivery" : "mcp discovery",
+					 describe_exit(status, why, sizeof why));
 			int64_t now = runner_now_ms();
 			c->pid = 0;
 			c->quick_deaths = now - c->started_ms < QUICK_DEATH_MS ? c->quick_deaths + 1 : 0;
@@ -170,7 +185,7 @@ static int reap(supervisor *s)
 			c->restart_at_ms = now + (delay < RESTART_DELAY_MAX_MS ? delay : RESTART_DELAY_MAX_MS);
 		}
 	}
-	int alive = s->deliverer.pid != 0;
+	int alive = (s->deliverer.pid != 0) + (s->discoverer.pid != 0);
 	for (int i = 0; i < s->n; i++)
 		alive += s->kids[i].pid != 0;
 	return alive;
@@ -286,6 +301,8 @@ static void shut_down(supervisor *s, int64_t hb_ms)
 			kill(s->kids[i].pid, SIGTERM);
 	if (s->deliverer.pid)
 		kill(s->deliverer.pid, SIGTERM);
+	if (s->discoverer.pid)
+		kill(s->discoverer.pid, SIGTERM);
 	int64_t end = runner_now_ms() + (int64_t)s->cfg->shutdown_grace_seconds * 1000, next_hb = 0;
 	int killed = 0;
 	while ((alive = reap(s)) > 0) {
@@ -299,6 +316,8 @@ static void shut_down(supervisor *s, int64_t hb_ms)
 					kill(s->kids[i].pid, SIGKILL);
 			if (s->deliverer.pid)
 				kill(s->deliverer.pid, SIGKILL);
+			if (s->discoverer.pid)
+				kill(s->discoverer.pid, SIGKILL);
 			killed = 1;
 		}
 		if (!killed && now >= next_hb) {
@@ -334,6 +353,7 @@ int supervisor_run(const settings *cfg, volatile sig_atomic_t *stop)
 	for (int i = 0; i < s.n; i++)
 		spawn(&s, i);
 	spawn_deliverer(&s);
+	spawn_discoverer(&s);
 	int64_t now = runner_now_ms(), next_hb = now, next_tick = now, next_sweep = now, next_flush = now,
 		next_expiry = now, next_approvals = now;
 	while (!*stop) {
@@ -354,6 +374,12 @@ int supervisor_run(const settings *cfg, volatile sig_atomic_t *stop)
 				spawn_deliverer(&s);
 			else
 				wake = min64(wake, s.deliverer.restart_at_ms);
+		}
+		if (!*stop && !s.discoverer.pid) {
+			if (now >= s.discoverer.restart_at_ms)
+				spawn_discoverer(&s);
+			else
+				wake = min64(wake, s.discoverer.restart_at_ms);
 		}
 		if (now >= next_hb) {
 			heartbeat(&s);

@@ -12,7 +12,7 @@ static const char *const GENEROUS[] = {"--rate-limit", "100000", "--expires", "n
 
 static int init(void)
 {
-	if (e2e_tenant(&A, "audit-a", "mcp:tools agents:read agents:write audit_logs:read notifications:write webhooks:write credentials:write", GENEROUS) != 0 ||
+	if (e2e_tenant(&A, "audit-a", "mcp:tools agents:read agents:write audit_logs:read notifications:write webhooks:write credentials:write mcp:write", GENEROUS) != 0 ||
 	    e2e_tenant(&B, "audit-b", "all", GENEROUS) != 0 ||
 	    e2e_tenant(&NOSCOPE, "audit-noscope", "agents:read agents:write", GENEROUS) != 0)
 		return -1;
@@ -87,7 +87,7 @@ static int make_agent(const struct tenant *t, const char *name, char *id)
 /* What a case's {id} names and its entry targets: the fresh agent, a notification of the account (made by
  * SQL: notifications come from the scheduler), the account itself, or the fresh webhook endpoint (whose
  * {delivery_id} is a delivery made by SQL: deliveries come from the scheduler). */
-enum target { T_AGENT, T_NOTIFICATION, T_ACCOUNT, T_WEBHOOK, T_CREDENTIAL, T_KEY, T_APPROVAL, T_APPROVAL_REJECT };
+enum target { T_AGENT, T_NOTIFICATION, T_ACCOUNT, T_WEBHOOK, T_CREDENTIAL, T_MCP_SERVER, T_KEY, T_APPROVAL, T_APPROVAL_REJECT };
 
 /* Every audited operation of the spec (x-audited), with how to perform it on a fresh agent (or notification)
  * and the action it records. The spec is read from the stack, so a new audited route without a case here
@@ -123,6 +123,12 @@ static const struct {
 	{"revokeCredential", "POST", "/api/v1/credentials/{id}/revoke", NULL, "credential.revoked", 200, T_CREDENTIAL},
 	{"approveApproval", "POST", "/api/v1/approvals/{id}/approve", "{\"comment\":\"fine\"}", "approval.approved", 200,
 	 T_APPROVAL},
+	{"createMcpServer", "POST", "/api/v1/mcp-servers", "{\"name\":\"audit\",\"url\":\"http://127.0.0.1:9/audit\"}",
+	 "mcp_server.created", 201, T_MCP_SERVER},
+	{"updateMcpServer", "PATCH", "/api/v1/mcp-servers/{id}", "{\"name\":\"audit 2\"}", "mcp_server.updated", 200,
+	 T_MCP_SERVER},
+	{"refreshMcpServer", "POST", "/api/v1/mcp-servers/{id}/refresh", NULL, "mcp_server.refreshed", 202, T_MCP_SERVER},
+	{"deleteMcpServer", "DELETE", "/api/v1/mcp-servers/{id}", NULL, "mcp_server.deleted", 204, T_MCP_SERVER},
 	{"rejectApproval", "POST", "/api/v1/approvals/{id}/reject", NULL, "approval.rejected", 200, T_APPROVAL_REJECT},
 	{"callMcp", "POST", "/mcp",
 	 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"list_agents\"}}",
@@ -174,7 +180,7 @@ static void test_every_audited_route(void)
 			      params) == 1);
 	}
 
-	char agent[64] = "", webhook[64] = "", credential[64] = "", event[64], delivery[64];
+	char agent[64] = "", webhook[64] = "", credential[64] = "", mcp_server[64] = "", event[64], delivery[64];
 	/* Two pending agentless approvals of A (approvals come from runs and the MCP endpoint): one to approve,
 	 * one to reject. */
 	char approval[2][64];
@@ -196,6 +202,7 @@ static void test_every_audited_route(void)
 				     : CASES[i].target == T_ACCOUNT ? A.account
 				     : CASES[i].target == T_WEBHOOK ? webhook
 				     : CASES[i].target == T_CREDENTIAL ? credential
+				     : CASES[i].target == T_MCP_SERVER ? mcp_server
 				     : CASES[i].target == T_KEY ? A.key_id
 				     : CASES[i].target == T_APPROVAL ? approval[0]
 				     : CASES[i].target == T_APPROVAL_REJECT ? approval[1]
@@ -231,6 +238,8 @@ static void test_every_audited_route(void)
 			snprintf(agent, sizeof agent, "%s", jstr(r.json, "data.id") ? jstr(r.json, "data.id") : "");
 		if (strcmp(CASES[i].operation, "createWebhook") == 0)
 			snprintf(webhook, sizeof webhook, "%s", jstr(r.json, "data.id") ? jstr(r.json, "data.id") : "");
+		if (strcmp(CASES[i].operation, "createMcpServer") == 0)
+			snprintf(mcp_server, sizeof mcp_server, "%s", jstr(r.json, "data.id") ? jstr(r.json, "data.id") : "");
 		if (strcmp(CASES[i].operation, "createCredential") == 0)
 			snprintf(credential, sizeof credential, "%s", jstr(r.json, "data.id") ? jstr(r.json, "data.id") : "");
 		char rid[80];
@@ -248,6 +257,7 @@ static void test_every_audited_route(void)
 							  : CASES[i].target == T_ACCOUNT  ? "account"
 							  : CASES[i].target == T_WEBHOOK  ? "webhook"
 							  : CASES[i].target == T_CREDENTIAL ? "credential"
+							  : CASES[i].target == T_MCP_SERVER ? "mcp_server"
 							  : CASES[i].target == T_KEY ? "api_key"
 							  : CASES[i].target >= T_APPROVAL ? "approval"
 											  : "agent");

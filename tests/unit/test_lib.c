@@ -1211,6 +1211,7 @@ static void test_lib_agenttypes(void)
 	CU_ASSERT_PTR_NOT_NULL(agenttype_find("weather_check"));
 	CU_ASSERT_PTR_NOT_NULL(agenttype_find("http_request"));
 	CU_ASSERT_PTR_NOT_NULL(agenttype_find("echo"));
+	CU_ASSERT_PTR_NOT_NULL(agenttype_find("mcp_tool"));
 	CU_ASSERT_PTR_NULL(agenttype_find("Echo"));
 	CU_ASSERT_PTR_NULL(agenttype_find(""));
 	CU_ASSERT_PTR_NULL(agenttype_find("weather"));

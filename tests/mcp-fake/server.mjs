@@ -1,0 +1,182 @@
+// A real MCP server for the mcp_servers e2e suite, made with the official TypeScript SDK.
+//
+//   node server.mjs --port N [--token T]      (or MCP_FAKE_PORT / MCP_FAKE_TOKEN)
+//
+// Listens on 127.0.0.1 only. Streamable HTTP, stateful (the SDK's session ids), one SDK Server per session:
+//   /mcp          answers requests as an SSE stream (the SDK's default)
+//   /mcp-json     answers requests as plain application/json (enableJsonResponse)
+//   /mcp-forget   like /mcp, but every odd-numbered session is forgotten at its first request after
+//                 initialize (the client sees 404 inside a session and must initialize again)
+//   /mcp-auth     like /mcp, but every request needs "Authorization: Bearer <token>" (401 otherwise)
+// tools/list pages two tools at a time (nextCursor). Tools: echo, add (structuredContent), fail (isError),
+// picture (an image and a text block), lorem (a long text).
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { CallToolRequestSchema, ListToolsRequestSchema, McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+
+function arg(name, env) {
+	const i = process.argv.indexOf(name);
+	if (i > 0 && i + 1 < process.argv.length) return process.argv[i + 1];
+	return process.env[env];
+}
+
+const port = Number(arg('--port', 'MCP_FAKE_PORT'));
+const token = arg('--token', 'MCP_FAKE_TOKEN') || 'mcp-fake-token';
+if (!Number.isInteger(port) || port < 1 || port > 65535) {
+	console.error('usage: node server.mjs --port N [--token T]');
+	process.exit(2);
+}
+
+// A 1x1 transparent PNG.
+const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
+
+const TOOLS = [
+	{
+		name: 'echo',
+		description: 'Answers with the text it is given',
+		inputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
+	},
+	{
+		name: 'add',
+		description: 'Adds two numbers',
+		inputSchema: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] },
+		outputSchema: { type: 'object', properties: { sum: { type: 'number' } }, required: ['sum'] },
+	},
+	{
+		name: 'fail',
+		description: 'Always reports an error (isError)',
+		inputSchema: { type: 'object', properties: {} },
+	},
+	{
+		name: 'picture',
+		description: 'Answers with an image and a caption',
+		inputSchema: { type: 'object', properties: {} },
+	},
+	{
+		name: 'lorem',
+		description: 'Answers with N repetitions of a sentence',
+		inputSchema: { type: 'object', properties: { n: { type: 'integer' } } },
+	},
+];
+const PAGE = 2;
+
+function newServer() {
+	const server = new Server({ name: 'agentplatform-mcp-fake', version: '1.0.0' }, { capabilities: { tools: {} } });
+	server.setRequestHandler(ListToolsRequestSchema, async (req) => {
+		const cursor = req.params?.cursor;
+		let start = 0;
+		if (cursor !== undefined) {
+			start = Number(/^p(\d+)$/.exec(cursor)?.[1] ?? NaN);
+			if (!Number.isInteger(start) || start <= 0 || start >= TOOLS.length)
+				throw new McpError(ErrorCode.InvalidParams, 'invalid cursor');
+		}
+		const tools = TOOLS.slice(start, start + PAGE);
+		const next = start + PAGE < TOOLS.length ? `p${start + PAGE}` : undefined;
+		return next ? { tools, nextCursor: next } : { tools };
+	});
+	server.setRequestHandler(CallToolRequestSchema, async (req) => {
+		const a = req.params.arguments ?? {};
+		switch (req.params.name) {
+		case 'echo':
+			return { content: [{ type: 'text', text: String(a.text ?? '') }] };
+		case 'add': {
+			const sum = Number(a.a) + Number(a.b);
+			return { content: [{ type: 'text', text: `${a.a} + ${a.b} = ${sum}` }], structuredContent: { sum } };
+		}
+		case 'fail':
+			return { content: [{ type: 'text', text: 'the tool failed on purpose' }], isError: true };
+		case 'picture':
+			return {
+				content: [
+					{ type: 'image', data: PNG, mimeType: 'image/png' },
+					{ type: 'text', text: 'a transparent pixel' },
+				],
+			};
+		case 'lorem':
+			return { content: [{ type: 'text', text: 'Lorem ipsum dolor sit amet. '.repeat(Math.min(Number(a.n) || 1, 100000)) }] };
+		default:
+			throw new McpError(ErrorCode.InvalidParams, `unknown tool: ${req.params.name}`);
+		}
+	});
+	return server;
+}
+
+const sessions = new Map(); // session id -> { transport, forget }
+let forgetCount = 0;
+
+function readBody(req) {
+	return new Promise((resolve, reject) => {
+		const chunks = [];
+		let n = 0;
+		req.on('data', (c) => {
+			n += c.length;
+			if (n > 1 << 20) {
+				reject(new Error('too large'));
+				req.destroy();
+			} else chunks.push(c);
+		});
+		req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+		req.on('error', reject);
+	});
+}
+
+function jsonError(res, status, message) {
+	res.writeHead(status, { 'Content-Type': 'application/json' });
+	res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+}
+
+const httpServer = http.createServer(async (req, res) => {
+	try {
+		const path = new URL(req.url, 'http://127.0.0.1').pathname;
+		const routes = { '/mcp': {}, '/mcp-json': { json: true }, '/mcp-forget': { forget: true }, '/mcp-auth': { auth: true } };
+		const route = routes[path];
+		if (!route) return jsonError(res, 404, 'not found');
+		if (route.auth && req.headers.authorization !== `Bearer ${token}`) {
+			res.writeHead(401, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer' });
+			return res.end(JSON.stringify({ error: 'unauthorized' }));
+		}
+		let body;
+		if (req.method === 'POST') {
+			const text = await readBody(req);
+			try {
+				body = JSON.parse(text);
+			} catch {
+				return jsonError(res, 400, 'Parse error');
+			}
+		}
+		const sid = req.headers['mcp-session-id'];
+		if (sid) {
+			const s = sessions.get(sid);
+			if (!s) return jsonError(res, 404, 'Session not found');
+			if (s.forget && body && body.method && body.id !== undefined && body.method !== 'initialize') {
+				// Forgotten once, at the first request after initialize: the client must start again.
+				sessions.delete(sid);
+				s.transport.close().catch(() => {});
+				return jsonError(res, 404, 'Session not found');
+			}
+			return await s.transport.handleRequest(req, res, body);
+		}
+		if (req.method !== 'POST' || !body || body.method !== 'initialize')
+			return jsonError(res, 400, 'Bad Request: no valid session id');
+		const forget = !!route.forget && forgetCount++ % 2 === 0;
+		const transport = new StreamableHTTPServerTransport({
+			sessionIdGenerator: () => randomUUID(),
+			enableJsonResponse: !!route.json,
+			onsessioninitialized: (id) => sessions.set(id, { transport, forget }),
+			onsessionclosed: (id) => sessions.delete(id),
+		});
+		transport.onclose = () => {
+			if (transport.sessionId) sessions.delete(transport.sessionId);
+		};
+		await newServer().connect(transport);
+		await transport.handleRequest(req, res, body);
+	} catch (e) {
+		console.error('mcp-fake:', e);
+		if (!res.headersSent) jsonError(res, 500, 'internal error');
+	}
+});
+
+httpServer.listen(port, '127.0.0.1', () => console.log(`mcp-fake listening on 127.0.0.1:${port}`));
+for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => process.exit(0));

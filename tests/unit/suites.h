@@ -5,6 +5,7 @@
 int test_approvals_suite(void);
 int test_audit_suite(void);
 int test_calendar_suite(void);
+int test_credential_suite(void);
 int test_cron_suite(void);
 int test_lib_suite(void);
 int test_openapi_suite(void);

@@ -29,6 +29,8 @@ typedef struct ical_vevent {
 	int64_t duration; /* seconds */
 	int64_t *exdates; /* UTC instants (all-day: midnights UTC) */
 	int nex, capex;
+	int64_t *rdates;  /* the same, of RDATE */
+	int nrd, caprd;
 } ical_vevent;
 
 /* The state of one ical_collect call. */
@@ -601,9 +603,9 @@ static int is_excluded(const int64_t *list, int n, int64_t t)
 	return 0;
 }
 
-/* Instances of recurring master E (the first of them is DTSTART); OVERRIDDEN holds the instants that a
+/* Instances of the RRULE of master E (the first of them is DTSTART); OVERRIDDEN holds the instants that a
  * RECURRENCE-ID component replaces. */
-static int expand(ical_ctx *c, const ical_vevent *e, const int64_t *overridden, int nover)
+static int expand_rule(ical_ctx *c, const ical_vevent *e, const int64_t *overridden, int nover)
 {
 	ical_rule r;
 	if (parse_rule(c, e->rrule, &r) != 0)
@@ -662,6 +664,50 @@ static int expand(ical_ctx *c, const ical_vevent *e, const int64_t *overridden, 
 	return 0;
 }
 
+/* Instances of recurring master E: DTSTART, its RRULE's and its RDATEs (RFC 5545 3.8.5.2), less EXDATEs and the
+ * instants in OVERRIDDEN. */
+static int expand(ical_ctx *c, const ical_vevent *e, const int64_t *overridden, int nover)
+{
+	int64_t len = event_length(c, e), first = dt_utc(c, &e->start);
+	if (e->rrule) {
+		if (expand_rule(c, e, overridden, nover) != 0)
+			return -1;
+	} else if (!is_excluded(e->exdates, e->nex, first) && !is_excluded(overridden, nover, first)) {
+		add_instance(c, e, first, first + len, 1);
+	}
+	for (int i = 0; i < e->nrd; i++) {
+		int64_t t = e->rdates[i];
+		if (t != first && !is_excluded(e->exdates, e->nex, t) && !is_excluded(overridden, nover, t) &&
+		    !is_excluded(e->rdates, i, t))
+			add_instance(c, e, t, t + len, 1);
+	}
+	return 0;
+}
+
+/* Appends the comma-separated DATE or DATE-TIME values V of property PROP to *LIST (UTC instants). */
+static int add_dates(ical_ctx *c, const char *v, const char *tz, int value_date, const char *prop, int64_t **list,
+		     int *n, int *cap)
+{
+	char *copy = arena_strdup(c->a, v), *save = NULL;
+	for (char *one = strtok_r(copy, ",", &save); one; one = strtok_r(NULL, ",", &save)) {
+		ical_dt x;
+		if (parse_dt(c, one, tz, value_date, &x, prop) != 0)
+			return -1;
+		if (*n == ICAL_MAX_EXDATES)
+			return ical_fail(c, "more than %d %s values", ICAL_MAX_EXDATES, prop);
+		if (*n == *cap) {
+			int nc = *cap ? *cap * 2 : 8;
+			int64_t *nx = arena_alloc(c->a, (size_t)nc * sizeof *nx);
+			if (*n)
+				memcpy(nx, *list, (size_t)*n * sizeof *nx);
+			*list = nx;
+			*cap = nc;
+		}
+		(*list)[(*n)++] = dt_utc(c, &x);
+	}
+	return 0;
+}
+
 /* ---- the reader ---- */
 
 static int vevent_property(ical_ctx *c, ical_vevent *e, ical_line *ln)
@@ -694,23 +740,14 @@ static int vevent_property(ical_ctx *c, ical_vevent *e, ical_line *ln)
 			return ical_fail(c, "DURATION: '%.40s' is not a valid duration", v);
 		e->has_duration = 1;
 	} else if (strcasecmp(n, "EXDATE") == 0) {
-		char *list = arena_strdup(c->a, v), *save = NULL;
-		for (char *one = strtok_r(list, ",", &save); one; one = strtok_r(NULL, ",", &save)) {
-			ical_dt x;
-			if (parse_dt(c, one, tz, ln->value_date, &x, "EXDATE") != 0)
-				return -1;
-			if (e->nex == ICAL_MAX_EXDATES)
-				return ical_fail(c, "more than %d EXDATE values", ICAL_MAX_EXDATES);
-			if (e->nex == e->capex) {
-				int cap = e->capex ? e->capex * 2 : 8;
-				int64_t *nx = arena_alloc(c->a, (size_t)cap * sizeof *nx);
-				if (e->nex)
-					memcpy(nx, e->exdates, (size_t)e->nex * sizeof *nx);
-				e->exdates = nx;
-				e->capex = cap;
-			}
-			e->exdates[e->nex++] = dt_utc(c, &x);
+		return add_dates(c, v, tz, ln->value_date, "EXDATE", &e->exdates, &e->nex, &e->capex);
+	} else if (strcasecmp(n, "RDATE") == 0) {
+		/* VALUE=PERIOD (start/end or start/duration) is not read: its start alone would mislead. */
+		if (strchr(v, '/')) {
+			c->l->unsupported = 1;
+			return 0;
 		}
+		return add_dates(c, v, tz, ln->value_date, "RDATE", &e->rdates, &e->nrd, &e->caprd);
 	}
 	return 0;
 }
@@ -724,7 +761,7 @@ static int emit(ical_ctx *c, ical_vevent *ev, int nev)
 			continue;
 		if (e->has_end && e->end.date_only != e->start.date_only)
 			return ical_fail(c, "DTSTART and DTEND must both be dates or both date-times");
-		if (e->rrule && !e->has_rid) {
+		if ((e->rrule || e->nrd) && !e->has_rid) {
 			int64_t over[ICAL_MAX_OVERRIDES];
 			int nover = 0;
 			for (int j = 0; j < nev; j++)

@@ -39,7 +39,8 @@ typedef struct ical_list {
  * unescaped, DATE and DATE-TIME values read (UTC "Z", TZID zones known to the system's zoneinfo,
  * floating times taken as UTC), DTEND or DURATION give the end. A master with RRULE is expanded here
  * (FREQ DAILY, WEEKLY, MONTHLY, YEARLY with INTERVAL, COUNT, UNTIL, BYDAY, BYMONTHDAY, BYMONTH;
- * EXDATE; instances overridden by a RECURRENCE-ID component of the same UID are replaced by it);
+ * RDATE date and date-time lists; EXDATE; instances overridden by a RECURRENCE-ID component of the same UID
+ * are replaced by it);
  * instances a server already expanded pass through. Cancelled events are left out. Returns 0, or -1
  * with a short reason in ERR for text that is not iCalendar (bad nesting, a line without ':', a
  * malformed date, over the bounds above). Switches the TZ environment variable while it runs and

@@ -253,6 +253,20 @@ static void tc_ical_rules(void)
 		    tc_utc(2026, 12, 1, 0, 0), tc_utc(2026, 12, 2, 0, 0), 0);
 	CU_ASSERT_EQUAL(l.n, 1);
 	CU_ASSERT_TRUE(l.unsupported);
+	/* RDATE adds instances (EXDATE still removes them); a PERIOD value is not read and says so. */
+	l = tc_ical(a,
+		    "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:r\nDTSTART:20261201T100000Z\nDURATION:PT30M\n"
+		    "RDATE:20261203T100000Z,20261205T100000Z\nRDATE:20261207T100000Z\nEXDATE:20261205T100000Z\n"
+		    "SUMMARY:Extra\nEND:VEVENT\nBEGIN:VEVENT\nUID:p\nDTSTART:20261202T100000Z\n"
+		    "RDATE;VALUE=PERIOD:20261204T100000Z/PT1H\nSUMMARY:Period\nEND:VEVENT\nEND:VCALENDAR\n",
+		    tc_utc(2026, 12, 1, 0, 0), tc_utc(2026, 12, 31, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(l.n, 4);
+	CU_ASSERT_EQUAL(l.ev[0].start, tc_utc(2026, 12, 1, 10, 0));
+	CU_ASSERT_STRING_EQUAL(l.ev[1].summary, "Period");
+	CU_ASSERT_EQUAL(l.ev[2].start, tc_utc(2026, 12, 3, 10, 0));
+	CU_ASSERT_EQUAL(l.ev[2].end, tc_utc(2026, 12, 3, 10, 30));
+	CU_ASSERT_EQUAL(l.ev[3].start, tc_utc(2026, 12, 7, 10, 0));
+	CU_ASSERT_TRUE(l.unsupported);
 	/* Instances a server already expanded (RECURRENCE-ID, UTC, no RRULE) pass through. */
 	l = tc_ical(a,
 		    "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:x\nRECURRENCE-ID:20261201T100000Z\nDTSTART:20261201T100000Z\n"

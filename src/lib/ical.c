@@ -96,8 +96,52 @@ static void tz_restore(ical_ctx *c)
 	c->tz_switched = 0;
 }
 
-/* The IANA zone a TZID names: itself, or a known zone at the end of a vendor path such as
- * "/mozilla.org/20050126_1/Europe/Berlin". NULL when none is known. */
+/* Windows zone names (Exchange, Outlook) -> the IANA zone of their territory "001" (CLDR windowsZones). */
+static const char *const WINDOWS_ZONES[][2] = {
+	{"UTC", "UTC"},
+	{"GMT Standard Time", "Europe/London"},
+	{"Greenwich Standard Time", "Atlantic/Reykjavik"},
+	{"W. Europe Standard Time", "Europe/Berlin"},
+	{"Romance Standard Time", "Europe/Paris"},
+	{"Central Europe Standard Time", "Europe/Budapest"},
+	{"Central European Standard Time", "Europe/Warsaw"},
+	{"GTB Standard Time", "Europe/Bucharest"},
+	{"FLE Standard Time", "Europe/Kiev"},
+	{"E. Europe Standard Time", "Europe/Chisinau"},
+	{"Turkey Standard Time", "Europe/Istanbul"},
+	{"Russian Standard Time", "Europe/Moscow"},
+	{"Israel Standard Time", "Asia/Jerusalem"},
+	{"South Africa Standard Time", "Africa/Johannesburg"},
+	{"Arabian Standard Time", "Asia/Dubai"},
+	{"India Standard Time", "Asia/Kolkata"},
+	{"SE Asia Standard Time", "Asia/Bangkok"},
+	{"China Standard Time", "Asia/Shanghai"},
+	{"Singapore Standard Time", "Asia/Singapore"},
+	{"Taipei Standard Time", "Asia/Taipei"},
+	{"Tokyo Standard Time", "Asia/Tokyo"},
+	{"Korea Standard Time", "Asia/Seoul"},
+	{"W. Australia Standard Time", "Australia/Perth"},
+	{"Cen. Australia Standard Time", "Australia/Adelaide"},
+	{"E. Australia Standard Time", "Australia/Brisbane"},
+	{"AUS Eastern Standard Time", "Australia/Sydney"},
+	{"New Zealand Standard Time", "Pacific/Auckland"},
+	{"Hawaiian Standard Time", "Pacific/Honolulu"},
+	{"Alaskan Standard Time", "America/Anchorage"},
+	{"Pacific Standard Time", "America/Los_Angeles"},
+	{"US Mountain Standard Time", "America/Phoenix"},
+	{"Mountain Standard Time", "America/Denver"},
+	{"Central Standard Time", "America/Chicago"},
+	{"Central Standard Time (Mexico)", "America/Mexico_City"},
+	{"Canada Central Standard Time", "America/Regina"},
+	{"Eastern Standard Time", "America/New_York"},
+	{"Atlantic Standard Time", "America/Halifax"},
+	{"Newfoundland Standard Time", "America/St_Johns"},
+	{"E. South America Standard Time", "America/Sao_Paulo"},
+	{"Argentina Standard Time", "America/Argentina/Buenos_Aires"},
+};
+
+/* The IANA zone a TZID names: itself, a known zone at the end of a vendor path such as
+ * "/mozilla.org/20050126_1/Europe/Berlin", or a Windows zone name's. NULL when none is known. */
 static char *zone_of(ical_ctx *c, const char *tzid)
 {
 	for (int i = 0; i < c->nz; i++)
@@ -109,6 +153,9 @@ static char *zone_of(ical_ctx *c, const char *tzid)
 	for (const char *s = tzid; !zone && (s = strchr(s, '/')) != NULL; s++)
 		if (cron_tz_valid(s + 1))
 			zone = arena_strdup(c->a, s + 1);
+	for (size_t i = 0; !zone && i < sizeof WINDOWS_ZONES / sizeof WINDOWS_ZONES[0]; i++)
+		if (strcmp(tzid, WINDOWS_ZONES[i][0]) == 0 && cron_tz_valid(WINDOWS_ZONES[i][1]))
+			zone = arena_strdup(c->a, WINDOWS_ZONES[i][1]);
 	if (c->nz < (int)(sizeof c->zcache / sizeof c->zcache[0])) {
 		c->zcache[c->nz].tzid = arena_strdup(c->a, tzid);
 		c->zcache[c->nz].zone = zone;

@@ -303,13 +303,21 @@ static void tc_ical_errors(void)
 	}
 	/* A zone the system does not know: times are read as UTC, the TZID is kept. */
 	ical_list l = tc_ical(a,
-			      "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;TZID=W. Europe Standard Time:20261201T100000\n"
+			      "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;TZID=Mars Standard Time:20261201T100000\n"
 			      "END:VEVENT\nEND:VCALENDAR\n",
 			      0, tc_utc(2100, 1, 1, 0, 0), 0);
 	CU_ASSERT_EQUAL_FATAL(l.n, 1);
-	CU_ASSERT_STRING_EQUAL(l.ev[0].tzid, "W. Europe Standard Time");
+	CU_ASSERT_STRING_EQUAL(l.ev[0].tzid, "Mars Standard Time");
 	CU_ASSERT_PTR_NULL(l.ev[0].zone);
 	CU_ASSERT_EQUAL(l.ev[0].start, tc_utc(2026, 12, 1, 10, 0));
+	/* Windows names (Exchange) map to their IANA zones. */
+	l = tc_ical(a,
+		    "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;TZID=\"Eastern Standard Time\":20260701T100000\n"
+		    "END:VEVENT\nEND:VCALENDAR\n",
+		    0, tc_utc(2100, 1, 1, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(l.n, 1);
+	CU_ASSERT_STRING_EQUAL(l.ev[0].zone, "America/New_York");
+	CU_ASSERT_EQUAL(l.ev[0].start, tc_utc(2026, 7, 1, 14, 0));
 	/* Vendor paths end in a known zone. */
 	l = tc_ical(a,
 		    "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;TZID=/mozilla.org/20050126_1/Europe/Berlin:20261201T100000\n"

@@ -1,5 +1,6 @@
 /* store_idempotency: statements on idempotency_keys. */
 #include "store_idempotency.h"
+#include "crypto.h"
 #include "store.h"
 
 #include <stdlib.h>
@@ -23,11 +24,6 @@ static const char SQL_RELEASE[] = "DELETE FROM idempotency_keys WHERE api_key_id
 static const char SQL_PURGE[] =
 	"DELETE FROM idempotency_keys WHERE created_at < UTC_TIMESTAMP(3) - INTERVAL 24 HOUR LIMIT ?";
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : 0;
-}
-
 enum store_result store_idempotency_claim(db *d, arena *a, const char *api_key_id, const char *key,
 					  const unsigned char hash[32], idem_row *existing)
 {
@@ -50,8 +46,8 @@ enum store_result store_idempotency_claim(db *d, arena *a, const char *api_key_i
 	if (r.nrows != 1) /* purged between the two statements: a retry will claim it */
 		return STORE_ERROR;
 	const char *hex = r.cell[0][0];
-	for (int i = 0; i < 32 && hex && strlen(hex) == 64; i++)
-		existing->request_hash[i] = (unsigned char)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+	if (!hex || crypto_unhex(hex, strlen(hex), existing->request_hash, sizeof existing->request_hash) != 32)
+		memset(existing->request_hash, 0, sizeof existing->request_hash);
 	existing->status = r.cell[0][1] ? (int)strtol(r.cell[0][1], NULL, 10) : 0;
 	existing->location = r.cell[0][2];
 	existing->response = r.cell[0][3];

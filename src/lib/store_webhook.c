@@ -1,5 +1,6 @@
 /* store_webhook: statements on webhook_endpoints and webhook_deliveries. Every API statement filters on the account. */
 #include "store_webhook.h"
+#include "crypto.h"
 #include "store.h"
 #include "ids.h"
 #include "store_notification.h"
@@ -61,11 +62,6 @@ static const char SQL_DLV_REDELIVER[] =
 	"UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = UTC_TIMESTAMP(3), "
 	"updated_at = UTC_TIMESTAMP(3) WHERE account_id = ? AND endpoint_id = ? AND id = ?";
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : 0;
-}
-
 /* HEX() text -> bytes in the arena (NULL stays NULL). */
 static unsigned char *bytes_from(arena *a, const char *hex, size_t *n)
 {
@@ -74,9 +70,8 @@ static unsigned char *bytes_from(arena *a, const char *hex, size_t *n)
 		return NULL;
 	size_t len = strlen(hex) / 2;
 	unsigned char *b = arena_alloc(a, len ? len : 1);
-	for (size_t i = 0; i < len; i++)
-		b[i] = (unsigned char)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
-	*n = len;
+	long got = crypto_unhex(hex, 2 * len, b, len);
+	*n = got > 0 ? (size_t)got : 0;
 	return b;
 }
 

@@ -418,6 +418,20 @@ enum store_result store_exec(db *d, const char *sql, store_params *p, arena *a, 
 	}
 }
 
+enum store_result store_exec_column(db *d, const char *sql, store_params *p, arena *a, char ***column, int *n)
+{
+	store_rows r;
+	enum store_result res = store_exec(d, sql, p, a, &r);
+	if (res != STORE_OK)
+		return res;
+	*column = arena_alloc(a, (size_t)(r.nrows + 1) * sizeof **column);
+	for (int i = 0; i < r.nrows; i++)
+		(*column)[i] = r.cell[i][0];
+	(*column)[r.nrows] = NULL;
+	*n = r.nrows;
+	return STORE_OK;
+}
+
 char *store_time(arena *a, const char *t)
 {
 	if (!t)

@@ -38,6 +38,9 @@ typedef struct store_rows {
  * allocated in A. Connection loss -> STORE_UNAVAILABLE (the next call reconnects); duplicate key ->
  * STORE_CONFLICT; other failures -> STORE_ERROR, logged with the server's message. */
 enum store_result store_exec(db *d, const char *sql, store_params *p, arena *a, store_rows *out);
+/* store_exec of SQL with P keeping the first column of every row: *COLUMN (in A, NULL-terminated) and its
+ * length in *N. */
+enum store_result store_exec_column(db *d, const char *sql, store_params *p, arena *a, char ***column, int *n);
 
 /* The live connection (connecting if needed), or NULL if MariaDB is unreachable. For migrations only:
  * everything else goes through store_exec. */

@@ -262,20 +262,6 @@ enum store_result store_approval_request(db *d, arena *a, const settings *cfg, c
 	return res;
 }
 
-/* The first column of every row of SQL with P, in the arena. */
-static enum store_result first_column(db *d, arena *a, const char *sql, store_params *p, char ***ids, int *n)
-{
-	store_rows r;
-	enum store_result res = store_exec(d, sql, p, a, &r);
-	if (res != STORE_OK)
-		return res;
-	*ids = arena_alloc(a, (size_t)(r.nrows + 1) * sizeof **ids);
-	for (int i = 0; i < r.nrows; i++)
-		(*ids)[i] = r.cell[i][0];
-	*n = r.nrows;
-	return STORE_OK;
-}
-
 enum store_result store_approval_cancel_for_agent(db *d, arena *a, const char *account_id, const char *agent_id)
 {
 	store_params p = {0};
@@ -283,7 +269,7 @@ enum store_result store_approval_cancel_for_agent(db *d, arena *a, const char *a
 	int n;
 	store_param_str(&p, account_id);
 	store_param_str(&p, agent_id);
-	enum store_result res = first_column(d, a, SQL_AGENT_PENDING, &p, &ids, &n);
+	enum store_result res = store_exec_column(d, SQL_AGENT_PENDING, &p, a, &ids, &n);
 	for (int i = 0; res == STORE_OK && i < n; i++) {
 		store_params q = {0};
 		store_param_str(&q, ids[i]);
@@ -405,5 +391,5 @@ enum store_result store_approval_action_stale(db *d, arena *a, int older_than_s,
 	store_params p = {0};
 	store_param_int(&p, older_than_s);
 	store_param_int(&p, limit);
-	return first_column(d, a, SQL_ACTION_STALE, &p, ids, n);
+	return store_exec_column(d, SQL_ACTION_STALE, &p, a, ids, n);
 }

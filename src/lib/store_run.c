@@ -194,27 +194,13 @@ enum store_result store_signal_insert(db *d, arena *a, const char *account_id, c
 	return store_exec(d, SQL_SIGNAL_INSERT, &p, a, NULL);
 }
 
-/* The first column of every row as a string array in the arena. */
-static enum store_result first_column(db *d, arena *a, const char *sql, store_params *p, char ***ids, int *n)
-{
-	store_rows r;
-	enum store_result res = store_exec(d, sql, p, a, &r);
-	if (res != STORE_OK)
-		return res;
-	*ids = arena_alloc(a, (size_t)(r.nrows + 1) * sizeof **ids);
-	for (int i = 0; i < r.nrows; i++)
-		(*ids)[i] = r.cell[i][0];
-	*n = r.nrows;
-	return STORE_OK;
-}
-
 enum store_result store_run_count_queued(db *d, arena *a, const char *agent_id, long *n)
 {
 	store_params p = {0};
 	char **v;
 	int rows;
 	store_param_str(&p, agent_id);
-	enum store_result res = first_column(d, a, SQL_COUNT_QUEUED, &p, &v, &rows);
+	enum store_result res = store_exec_column(d, SQL_COUNT_QUEUED, &p, a, &v, &rows);
 	if (res == STORE_OK)
 		*n = rows == 1 ? strtol(v[0], NULL, 10) : 0;
 	return res;
@@ -317,7 +303,7 @@ enum store_result store_run_queued_ids(db *d, arena *a, const char *agent_id, ch
 {
 	store_params p = {0};
 	store_param_str(&p, agent_id);
-	return first_column(d, a, SQL_QUEUED_IDS, &p, ids, n);
+	return store_exec_column(d, SQL_QUEUED_IDS, &p, a, ids, n);
 }
 
 enum store_result store_run_claim(db *d, arena *a, const char *id, const char *worker, run_row *out, char **type,
@@ -397,7 +383,7 @@ enum store_result store_run_stale_queued(db *d, arena *a, int older_than_s, int 
 	store_params p = {0};
 	store_param_int(&p, older_than_s);
 	store_param_int(&p, limit);
-	return first_column(d, a, SQL_STALE_QUEUED, &p, ids, n);
+	return store_exec_column(d, SQL_STALE_QUEUED, &p, a, ids, n);
 }
 
 enum store_result store_run_requeue_dead(db *d, arena *a, int timeout_s, int max_attempts, char ***ids, int *n)
@@ -476,5 +462,5 @@ enum store_result store_run_cancellable_ids(db *d, arena *a, const char *account
 	store_params p = {0};
 	store_param_str(&p, account_id);
 	store_param_str(&p, agent_id);
-	return first_column(d, a, SQL_CANCELLABLE_IDS, &p, ids, n);
+	return store_exec_column(d, SQL_CANCELLABLE_IDS, &p, a, ids, n);
 }

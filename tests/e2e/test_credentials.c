@@ -469,6 +469,61 @@ static void test_quota(void)
 	resp_free(&r);
 }
 
+/* An agent config naming a credential (send_email's credential_id, an smtp credential): another account's or an
+ * unknown one is 404 naming config.credential_id; a revoked one or another type is 422; at create and at update. */
+static void test_agent_references(void)
+{
+	struct resp r = {0};
+	char mine[64], theirs[64], bearer[64], revoked[64], agent[64] = "";
+	const char *smtp = "{\"name\":\"mail\",\"type\":\"smtp\",\"secret\":{\"host\":\"127.0.0.1\",\"port\":2525,"
+			   "\"username\":\"u\",\"password\":\"p\",\"from\":\"agent@example.com\"}}";
+	if (make_credential(T.key, smtp, mine) != 0 || make_credential(OTHER.key, smtp, theirs) != 0 ||
+	    make_credential(T.key, smtp, revoked) != 0 ||
+	    make_credential(T.key, "{\"name\":\"b\",\"type\":\"bearer_token\",\"secret\":{\"token\":\"t\"}}", bearer) != 0)
+		return;
+	http_call(&r, "POST", T.key, NULL, "/api/v1/credentials/%s/revoke", revoked);
+	CHECK_STATUS(r, 200);
+	static const struct {
+		int which; /* 0 theirs, 1 unknown, 2 malformed, 3 bearer, 4 revoked */
+		long status;
+		const char *code;
+	} CASES[] = {{0, 404, "not_found"}, {1, 404, "not_found"}, {2, 404, "not_found"},
+		     {3, 422, "parameter_invalid"}, {4, 422, "parameter_invalid"}};
+	for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+		const char *id = CASES[i].which == 0   ? theirs
+				 : CASES[i].which == 1 ? "cred_0000000000000000000000000"
+				 : CASES[i].which == 2 ? "not-an-id"
+				 : CASES[i].which == 3 ? bearer
+						       : revoked;
+		char body[400];
+		snprintf(body, sizeof body,
+			 "{\"name\":\"mailer\",\"type\":\"send_email\",\"config\":{\"to\":\"someone@example.com\","
+			 "\"subject\":\"s\",\"body\":\"b\",\"credential_id\":\"%s\"}}",
+			 id);
+		http_call(&r, "POST", T.key, body, "/api/v1/agents");
+		CHECK_ERROR(r, CASES[i].status, CASES[i].code, "config.credential_id");
+	}
+	char body[400];
+	snprintf(body, sizeof body,
+		 "{\"name\":\"mailer\",\"type\":\"send_email\",\"config\":{\"to\":\"someone@example.com\","
+		 "\"subject\":\"s\",\"body\":\"b\",\"credential_id\":\"%s\"}}",
+		 mine);
+	http_call(&r, "POST", T.key, body, "/api/v1/agents");
+	if (CHECK_STATUS(r, 201))
+		snprintf(agent, sizeof agent, "%s", jstr(r.json, "data.id"));
+	snprintf(body, sizeof body, "{\"config\":{\"credential_id\":\"%s\"}}", theirs);
+	http_call(&r, "PATCH", T.key, body, "/api/v1/agents/%s", agent);
+	CHECK_ERROR(r, 404, "not_found", "config.credential_id");
+	snprintf(body, sizeof body, "{\"config\":{\"credential_id\":\"%s\"}}", revoked);
+	http_call(&r, "PATCH", T.key, body, "/api/v1/agents/%s", agent);
+	CHECK_ERROR(r, 422, "parameter_invalid", "config.credential_id");
+	http_get(&r, T.key, "/api/v1/agents/%s", agent);
+	CHECK_STR(jstr(r.json, "data.config.credential_id"), mine);
+	http_call(&r, "DELETE", T.key, NULL, "/api/v1/agents/%s", agent);
+	CHECK_STATUS(r, 204);
+	resp_free(&r);
+}
+
 /* ------------------------------------------------------------------------------------------------
  * rotate-master-key */
 
@@ -662,6 +717,7 @@ int suite_credentials_register(void)
 	    !CU_add_test(s, "revoke: final and idempotent; audit rows without secrets", test_revoke) ||
 	    !CU_add_test(s, "another account's is 404; scopes; 401; 405", test_isolation_and_scopes) ||
 	    !CU_add_test(s, "quota per account: credentials_max_per_account", test_quota) ||
+	    !CU_add_test(s, "agent configs naming credentials: account, type and revocation checked", test_agent_references) ||
 	    !CU_add_test(s, "rotate-master-key: every sealed kind re-sealed, restartable, rolled back", test_rotate_master_key) ||
 	    !CU_add_test(s, "no secret in the stack's logs", test_logs))
 		return -1;

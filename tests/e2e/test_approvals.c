@@ -22,6 +22,8 @@ static struct tenant T, OTHER;
 static char reader_key[64], reader_id[64], noscope_key[64], noscope_id[64];
 static int fake_port;
 static int serial;
+/* The tenant make_gated and wait_run act as (T unless a test needs an account of its own). */
+static const struct tenant *U = &T;
 
 static void nap(long ms)
 {
@@ -30,9 +32,11 @@ static void nap(long ms)
 		;
 }
 
+static struct tenant W;
+
 static int init(void)
 {
-	if (e2e_tenant(&T, "approvals", "all", GENEROUS) != 0 ||
+	if (e2e_tenant(&T, "approvals", "all", GENEROUS) != 0 || e2e_tenant(&W, "approvals-webhooks", "all", GENEROUS) != 0 ||
 	    e2e_tenant(&OTHER, "approvals-other", "all", GENEROUS) != 0 ||
 	    e2e_key(&T, "agents:read runs:read", GENEROUS, reader_key, reader_id) != 0 ||
 	    e2e_key(&T, "runs:read notifications:read", GENEROUS, noscope_key, noscope_id) != 0)
@@ -64,7 +68,7 @@ static int performed(const struct gated *g)
 static int wait_run(const char *run, const char *want, struct resp *r)
 {
 	for (int i = 0; i < WAIT_SECS * 10; i++) {
-		if (http_get(r, T.key, "/api/v1/runs/%s", run) == 200 && jstr(r->json, "data.status") &&
+		if (http_get(r, U->key, "/api/v1/runs/%s", run) == 200 && jstr(r->json, "data.status") &&
 		    strcmp(jstr(r->json, "data.status"), want) == 0)
 			return 1;
 		nap(100);
@@ -84,14 +88,14 @@ static int make_gated(struct gated *g, const char *extra)
 		 "{\"name\":\"gated %d\",\"type\":\"http_request\",\"require_approval\":true,"
 		 "\"config\":{\"url\":\"http://127.0.0.1:%d/status/200?%s\"}%s}",
 		 serial, fake_port, g->mark, extra);
-	if (http_call(&r, "POST", T.key, body, "/api/v1/agents") == 201 && jstr(r.json, "data.id"))
+	if (http_call(&r, "POST", U->key, body, "/api/v1/agents") == 201 && jstr(r.json, "data.id"))
 		snprintf(g->agent, sizeof g->agent, "%s", jstr(r.json, "data.id"));
 	CHECK(json_is_true(jget(r.json, "data.require_approval")));
-	if (g->agent[0] && http_call(&r, "POST", T.key, "{\"type\":\"go\",\"payload\":{\"n\":1}}",
+	if (g->agent[0] && http_call(&r, "POST", U->key, "{\"type\":\"go\",\"payload\":{\"n\":1}}",
 				     "/api/v1/agents/%s/signals", g->agent) == 202 && jstr(r.json, "data.run_id"))
 		snprintf(g->run, sizeof g->run, "%s", jstr(r.json, "data.run_id"));
 	int ok = CHECK(g->agent[0] && g->run[0]) && CHECK(wait_run(g->run, "waiting_approval", &r));
-	if (ok && CHECK(http_get(&r, T.key, "/api/v1/approvals?agent_id=%s", g->agent) == 200) &&
+	if (ok && CHECK(http_get(&r, U->key, "/api/v1/approvals?agent_id=%s", g->agent) == 200) &&
 	    CHECK(json_array_size(jget(r.json, "data")) == 1)) {
 		json_t *a = json_array_get(jget(r.json, "data"), 0);
 		snprintf(g->approval, sizeof g->approval, "%s", jstr(a, "id") ? jstr(a, "id") : "");
@@ -496,6 +500,50 @@ static void test_errors_isolation_scopes(void)
 	resp_free(&r);
 }
 
+/* approval.requested and approval.resolved reach a subscribed receiver (the fake server counts the POSTs). */
+static void test_webhook_deliveries(void)
+{
+	struct resp r = {0};
+	char mark[64], body[300];
+	snprintf(mark, sizeof mark, "wh=%ld", (long)time(NULL));
+	static const char *const types[] = {"approval.requested", "approval.resolved"};
+	for (int i = 0; i < 2; i++) {
+		snprintf(body, sizeof body, "{\"url\":\"http://127.0.0.1:%d/echo?%s&t=%d\",\"events\":[\"%s\"]}", fake_port,
+			 mark, i, types[i]);
+		http_call(&r, "POST", W.key, body, "/api/v1/webhooks");
+		CHECK_STATUS(r, 201);
+	}
+	U = &W;
+	struct gated g;
+	int made = make_gated(&g, "");
+	if (made) {
+		http_call(&r, "POST", W.key, NULL, "/api/v1/approvals/%s/approve", g.approval);
+		CHECK_STATUS(r, 200);
+		CHECK(wait_run(g.run, "succeeded", &r));
+	}
+	U = &T;
+	if (!made)
+		return;
+	char requested[100], resolved[100];
+	snprintf(requested, sizeof requested, "/echo?%s&t=0", mark);
+	snprintf(resolved, sizeof resolved, "/echo?%s&t=1", mark);
+	int got = 0;
+	for (int i = 0; i < WAIT_SECS * 10 && !got; i++) {
+		got = fake_server_seen(requested, NULL, 0) >= 1 && fake_server_seen(resolved, NULL, 0) >= 1;
+		if (!got)
+			nap(100);
+	}
+	CHECK(got);
+	CHECK(fake_server_seen(requested, NULL, 0) == 1);
+	CHECK(fake_server_seen(resolved, NULL, 0) == 1);
+	const char *p[] = {W.account, g.approval, NULL};
+	CHECK(e2e_sql(NULL,
+		      "SELECT d.id FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id "
+		      "WHERE d.account_id = ? AND d.status = 'succeeded' AND JSON_VALUE(e.payload, '$.data.id') = ?",
+		      p) == 2);
+	resp_free(&r);
+}
+
 int suite_approvals_register(void)
 {
 	CU_pSuite s = CU_add_suite("approvals", init, cleanup);
@@ -510,7 +558,8 @@ int suite_approvals_register(void)
 	    !CU_add_test(s, "deleting the agent cancels its pending approval", test_agent_deleted) ||
 	    !CU_add_test(s, "agentless approvals: performed once by the scheduler", test_agentless) ||
 	    !CU_add_test(s, "agent fields require_approval and approval_timeout_seconds", test_agent_fields) ||
-	    !CU_add_test(s, "errors, isolation, scopes, pagination", test_errors_isolation_scopes))
+	    !CU_add_test(s, "errors, isolation, scopes, pagination", test_errors_isolation_scopes) ||
+	    !CU_add_test(s, "approval.requested and approval.resolved delivered to a receiver", test_webhook_deliveries))
 		return -1;
 	return 0;
 }

@@ -699,6 +699,11 @@ static int expand_rule(ical_ctx *c, const ical_vevent *e, const int64_t *overrid
 				continue;
 			if (days[i] > last_day || (r.count && count >= r.count))
 				return 0;
+			/* Well before the window and UNTIL, an instance only counts: no zone conversion needed. */
+			if (days[i] < first_day && (until == INT64_MAX || days[i] < until / 86400 - 2)) {
+				count++;
+				continue;
+			}
 			int64_t t = wall_to_utc(c, &e->start, (int64_t)days[i] * 86400 + tod);
 			if (t > until)
 				return 0;

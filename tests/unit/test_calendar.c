@@ -233,6 +233,16 @@ static void tc_ical_rules(void)
 		    tc_utc(2026, 12, 1, 0, 0), tc_utc(2026, 12, 8, 0, 0), 0);
 	CU_ASSERT_EQUAL(l.n, 4);
 	CU_ASSERT_FALSE(l.truncated);
+	/* COUNT from long ago: counted without converting, the instances near the window in summer time; the
+	 * 1400th and last is 2026-10-27. */
+	static const char counted[] = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:c\nDTSTART;TZID=Europe/Berlin:20000104T090000\n"
+				      "RRULE:FREQ=WEEKLY;COUNT=1400\nSUMMARY:Counted\nEND:VEVENT\nEND:VCALENDAR\n";
+	l = tc_ical(a, counted, tc_utc(2026, 7, 6, 0, 0), tc_utc(2026, 7, 13, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(l.n, 1);
+	CU_ASSERT_EQUAL(l.ev[0].start, tc_utc(2026, 7, 7, 7, 0));
+	l = tc_ical(a, counted, tc_utc(2026, 10, 20, 0, 0), tc_utc(2026, 11, 30, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(l.n, 2);
+	CU_ASSERT_EQUAL(l.ev[1].start, tc_utc(2026, 10, 27, 8, 0));
 	/* Yearly birthday on the 29th of February appears only in leap years; the 31st only in long months. */
 	l = tc_ical(a,
 		    "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:y\nDTSTART;VALUE=DATE:20240229\nRRULE:FREQ=YEARLY\n"

@@ -1,9 +1,11 @@
 /* test_smtp: unit tests for email addresses, the email field checks, the RFC 5322 composer and the sender's refusals. */
 #include "suites.h"
 
+#include "agenttype.h"
 #include "arena.h"
 #include "crypto.h"
 #include "smtp.h"
+#include "util.h"
 
 #include <CUnit/CUnit.h>
 #include <stdio.h>
@@ -546,6 +548,81 @@ static void tsm_send_refusals(void)
 	arena_free(a);
 }
 
+static void tsm_summary(void)
+{
+	arena *a = arena_new();
+	const char *two[] = {"a@example.com", "b@example.com", NULL};
+	CU_ASSERT_STRING_EQUAL(smtp_summary(a, "Hi", two), "Send email \"Hi\" to a@example.com, b@example.com");
+
+	/* a long subject is cut at 120 code points, on a character boundary */
+	char subj[1100];
+	size_t o = 0;
+	for (int i = 0; i < 200; i++)
+		o += (size_t)snprintf(subj + o, sizeof subj - o, "ü");
+	const char *s = smtp_summary(a, subj, two);
+	CU_ASSERT_EQUAL(strncmp(s, "Send email \"", 12), 0);
+	CU_ASSERT_EQUAL(strncmp(s + 12, subj, 240), 0);
+	CU_ASSERT_STRING_EQUAL(s + 12 + 240, "…\" to a@example.com, b@example.com");
+
+	/* ten long addresses do not fit in 500 characters: the rest is counted */
+	char addrs[SMTP_MAX_RCPT][80];
+	const char *ten[SMTP_MAX_RCPT + 1];
+	for (int i = 0; i < SMTP_MAX_RCPT; i++) {
+		snprintf(addrs[i], sizeof addrs[i], "a-rather-long-recipient-address-%02d@subdomain.example.com", i);
+		ten[i] = addrs[i];
+	}
+	ten[SMTP_MAX_RCPT] = NULL;
+	s = smtp_summary(a, subj, ten);
+	CU_ASSERT(util_utf8_length(s, strlen(s)) <= SMTP_MAX_SUMMARY);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "to a-rather-long-recipient-address-00@subdomain.example.com, "));
+	const char *more = strstr(s, " and ");
+	CU_ASSERT_PTR_NOT_NULL(more);
+	CU_ASSERT(more && strcmp(more + strlen(more) - 5, " more") == 0);
+	arena_free(a);
+}
+
+/* CONFIG (JSON text) checked by the send_email type: 0, or the param of the first error. */
+static const char *tsm_config(const char *config)
+{
+	static char param[128];
+	const agenttype *t = agenttype_find("send_email");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	json_t *c = json_loads(config, 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	verr e;
+	memset(&e, 0, sizeof e);
+	int rc = t->validate(c, &e);
+	json_decref(c);
+	snprintf(param, sizeof param, "%s", rc == 0 ? "" : e.param);
+	return param;
+}
+
+static void tsm_agenttype(void)
+{
+	const agenttype *t = agenttype_find("send_email");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	/* the credential is a reference the API checks: an smtp credential of the agent's account */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t->refs);
+	CU_ASSERT_STRING_EQUAL(t->refs[0].field, "credential_id");
+	CU_ASSERT_EQUAL(t->refs[0].kind, AGENTTYPE_REF_CREDENTIAL);
+	CU_ASSERT_STRING_EQUAL(t->refs[0].credential_type, "smtp");
+	CU_ASSERT_PTR_NULL(t->refs[1].field);
+
+	CU_ASSERT_STRING_EQUAL(tsm_config("{\"to\":\"a@example.com\",\"subject\":\"s\",\"body\":\"b\",\"credential_id\":\"cred_x\"}"), "");
+	CU_ASSERT_STRING_EQUAL(tsm_config("{\"to\":[\"a@example.com\"],\"subject\":\"s\",\"body\":\"\",\"credential_id\":\"cred_x\"}"), "");
+	CU_ASSERT_STRING_EQUAL(tsm_config("{\"to\":\"a@example.com\",\"subject\":\"s\",\"body\":\"b\"}"), "config.credential_id");
+	CU_ASSERT_STRING_EQUAL(tsm_config("{\"to\":\"a@example.com\",\"subject\":\"s\",\"body\":\"b\",\"credential_id\":5}"),
+			       "config.credential_id");
+	CU_ASSERT_STRING_EQUAL(tsm_config("{\"to\":\"a@example.com\",\"subject\":\"s\",\"body\":\"b\",\"credential_id\":\"\"}"),
+			       "config.credential_id");
+	CU_ASSERT_STRING_EQUAL(tsm_config("{\"to\":\"a@example.com\",\"subject\":\"s\\r\\n\",\"body\":\"b\",\"credential_id\":\"c\"}"),
+			       "config.subject");
+	CU_ASSERT_STRING_EQUAL(tsm_config("{\"to\":\"a\",\"subject\":\"s\",\"body\":\"b\",\"credential_id\":\"c\"}"), "config.to");
+	CU_ASSERT_STRING_EQUAL(tsm_config("{\"to\":\"a@example.com\",\"subject\":\"s\",\"body\":\"b\",\"credential_id\":\"c\",\"cc\":1}"),
+			       "config.cc");
+	CU_ASSERT_STRING_EQUAL(tsm_config("{}"), "config.to");
+}
+
 int test_smtp_suite(void)
 {
 	static const struct {
@@ -560,6 +637,8 @@ int test_smtp_suite(void)
 		{"smtp: compose encoded subject", tsm_compose_subject},
 		{"smtp: compose quoted-printable body", tsm_compose_body},
 		{"smtp: send refusals", tsm_send_refusals},
+		{"smtp: approval summary", tsm_summary},
+		{"smtp: send_email agent type config", tsm_agenttype},
 	};
 	CU_pSuite suite = CU_add_suite("smtp", NULL, NULL);
 

@@ -42,6 +42,9 @@ int v1_approvals_get(request *r);
 int v1_approvals_approve(request *r);
 int v1_approvals_reject(request *r);
 
+/* v1_connections.c */
+int v1_connections_list(request *r);
+
 /* v1_notifications.c */
 int v1_notifications_list(request *r);
 int v1_notifications_get(request *r);

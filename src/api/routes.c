@@ -68,6 +68,9 @@ const route ROUTES[] = {
 	{"POST", "/api/v1/notifications/{id}/read", {"ntf_"}, SCOPE_NOTIFICATIONS_WRITE,
 	 ROUTE_BODY_OPTIONAL | ROUTE_AUDITED, NULL, NULL, v1_notifications_read, "markNotificationRead"},
 
+	{"GET", "/api/v1/connections", NOIDS, SCOPE_CONNECTIONS_READ, ROUTE_LIST, NULL, "conn_", v1_connections_list,
+	 "listConnections"},
+
 	{"GET", "/api/v1/usage", NOIDS, SCOPE_USAGE_READ, 0, USAGE_QUERY, NULL, v1_usage_get, "getUsage"},
 
 	{"GET", "/api/v1/webhooks", NOIDS, SCOPE_WEBHOOKS_READ, ROUTE_LIST, NULL, "whk_", v1_webhooks_list,

@@ -149,6 +149,7 @@ int suite_notifications_register(void);
 int suite_reports_register(void);
 int suite_deliveries_register(void);
 int suite_webhooks_register(void);
+int suite_calendar_register(void);
 int suite_mcp_servers_register(void);
 int suite_email_register(void);
 int suite_credentials_register(void);

@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 	if (suite_platform_register() != 0 || suite_auth_register() != 0 || suite_agents_register() != 0 || suite_audit_register() != 0 ||
 	    suite_runs_register() != 0 || suite_signals_register() != 0 || suite_usage_register() != 0 || suite_reports_register() != 0 ||
 	    suite_notifications_register() != 0 || suite_deliveries_register() != 0 ||
-	    suite_webhooks_register() != 0 || suite_mcp_servers_register() != 0 || suite_credentials_register() != 0 || suite_mcp_register() != 0 || suite_approvals_register() != 0 || suite_email_register() != 0) {
+	    suite_webhooks_register() != 0 || suite_calendar_register() != 0 || suite_mcp_servers_register() != 0 || suite_credentials_register() != 0 || suite_mcp_register() != 0 || suite_approvals_register() != 0 || suite_email_register() != 0) {
 		fprintf(stderr, "e2e: registering the suites failed: %s\n", CU_get_error_msg());
 	} else {
 		CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -2,11 +2,18 @@
  * account only). */
 #include "mcp_tools.h"
 #include "audit.h"
+#include "caldav.h"
 #include "cursor.h"
 #include "handlers.h"
 #include "log.h"
+#include "rfc3339.h"
+#include "smtp.h"
 #include "store_agent.h"
+#include "store_approval.h"
+#include "store_credential.h"
 #include "store_run.h"
+#include "store_usage.h"
+#include "util.h"
 #include "v1_signals.h"
 #include "weather.h"
 
@@ -17,6 +24,11 @@
 #include <string.h>
 
 #define MAX_RUN_MESSAGES 100
+#define MAX_CALENDARS 10         /* connections list_calendar_events reads when none is named */
+#define MAX_EVENTS 200           /* events per connection */
+#define DEFAULT_EVENT_DAYS 7     /* list_calendar_events: from now to 7 days ahead unless told */
+#define MAX_EVENT_DAYS 366
+#define SEND_EMAIL_ACTION "send_email" /* the approval action the scheduler's performer sends */
 
 /* What a tool's call produces: STRUCTURED on success, else ERROR (readable, client-safe). */
 typedef struct tool_out {
@@ -131,21 +143,43 @@ static int call_get_weather(request *r, const json_t *args, tool_out *out)
 	return 0;
 }
 
-static int call_list_agents(request *r, const json_t *args, tool_out *out)
+/* limit (1..100, default 20) and cursor (a next_cursor of ids with PREFIX) of a listing tool. */
+static int arg_page(const json_t *args, const char *prefix, int *limit, char after[IDS_MAX_LEN], tool_out *out)
 {
 	const json_t *lim = json_object_get(args, "limit");
 	const char *cursor;
-	char after[IDS_MAX_LEN] = "";
-	int limit = 20;
+	after[0] = '\0';
+	*limit = 20;
 	if (lim && !json_is_null(lim)) {
 		if (!json_is_integer(lim) || json_integer_value(lim) < 1 || json_integer_value(lim) > 100)
 			return tool_fail(out, "limit must be an integer from 1 to 100");
-		limit = (int)json_integer_value(lim);
+		*limit = (int)json_integer_value(lim);
 	}
 	if (arg_string(args, "cursor", 0, 200, &cursor, out) != 0)
 		return -1;
-	if (cursor && cursor_decode(cursor, "agt_", after) != 0)
+	if (cursor && cursor_decode(cursor, prefix, after) != 0)
 		return tool_fail(out, "cursor is not valid: pass next_cursor from the previous page unchanged");
+	return 0;
+}
+
+/* {NAME: ITEMS, "next_cursor": ...}; NEXT_ID (NULL: last page) is the last id shown. */
+static json_t *page_json(const char *name, json_t *items, const char *next_id)
+{
+	json_t *next = json_null();
+	if (next_id) {
+		char c[CURSOR_MAX_LEN];
+		cursor_encode(next_id, c);
+		next = json_string(c);
+	}
+	return json_pack("{s:o, s:o}", name, items, "next_cursor", next);
+}
+
+static int call_list_agents(request *r, const json_t *args, tool_out *out)
+{
+	char after[IDS_MAX_LEN];
+	int limit;
+	if (arg_page(args, "agt_", &limit, after, out) != 0)
+		return -1;
 	agent_row *rows;
 	int n;
 	enum store_result res =
@@ -160,13 +194,7 @@ static int call_list_agents(request *r, const json_t *args, tool_out *out)
 	json_t *agents = json_array();
 	for (int i = 0; i < n; i++)
 		json_array_append_new(agents, v1_agents_json(r, &rows[i]));
-	json_t *next = json_null();
-	if (more) {
-		char c[CURSOR_MAX_LEN];
-		cursor_encode(rows[n - 1].id, c);
-		next = json_string(c);
-	}
-	out->structured = json_pack("{s:o, s:o}", "agents", agents, "next_cursor", next);
+	out->structured = page_json("agents", agents, more ? rows[n - 1].id : NULL);
 	return 0;
 }
 
@@ -251,6 +279,161 @@ static int call_get_run(request *r, const json_t *args, tool_out *out)
 	return 0;
 }
 
+
+/* An RFC 3339 date-time argument NAME into *MS (left as it is when absent). */
+static int arg_time(const json_t *args, const char *name, int64_t *ms, tool_out *out)
+{
+	const char *v;
+	if (arg_string(args, name, 0, 64, &v, out) != 0)
+		return -1;
+	if (v && rfc3339_parse_ms(v, ms) != 0)
+		return tool_fail(out, "%s must be an RFC 3339 date-time such as 2026-05-01T09:00:00Z", name);
+	return 0;
+}
+
+static int call_list_calendar_events(request *r, const json_t *args, tool_out *out)
+{
+	const char *conn;
+	int64_t from = util_now_ms(), to;
+	if (arg_string(args, "connection_id", 0, IDS_MAX_LEN, &conn, out) != 0 || arg_time(args, "from", &from, out) != 0)
+		return -1;
+	to = from + (int64_t)DEFAULT_EVENT_DAYS * 86400000;
+	if (arg_time(args, "to", &to, out) != 0)
+		return -1;
+	if (to <= from)
+		return tool_fail(out, "to must be after from");
+	if (to - from > (int64_t)MAX_EVENT_DAYS * 86400000)
+		return tool_fail(out, "from..to may span at most %d days", MAX_EVENT_DAYS);
+	if (conn && !ids_valid("conn_", conn))
+		return tool_fail(out, "connection not found: %s", conn);
+	char **ids = (char **)&conn;
+	int n = 1;
+	if (!conn && calendar_connection_ids(r->app->db, r->a, r->account_id, MAX_CALENDARS, &ids, &n) != 0)
+		return tool_fail(out, "the database is unavailable; retry shortly");
+	/* One budget for every calendar: the tool answers within mcp_tool_timeout_seconds. */
+	int64_t deadline = util_now_ms() + (int64_t)r->app->cfg->mcp_tool_timeout_seconds * 1000;
+	json_t *calendars = json_array();
+	for (int i = 0; i < n; i++) {
+		long left = (long)(deadline - util_now_ms());
+		json_t *events = NULL;
+		int not_found = 0;
+		char err[600] = "";
+		if (left <= 0)
+			snprintf(err, sizeof err, "not read: the tool's time limit of %d seconds ran out",
+				 r->app->cfg->mcp_tool_timeout_seconds);
+		else if (calendar_events(r->app->db, r->a, r->app->cfg, r->account_id, ids[i], from / 1000,
+					 (to + 999) / 1000, MAX_EVENTS, left, &events, &not_found, err, sizeof err) == 0)
+			err[0] = '\0';
+		if (conn && (not_found || err[0])) {
+			json_decref(events);
+			json_decref(calendars);
+			return not_found ? tool_fail(out, "connection not found: %s", conn) : tool_fail(out, "%s", err);
+		}
+		json_array_append_new(calendars, json_pack("{s:s, s:o, s:o}", "connection_id", ids[i], "events",
+							   events ? events : json_array(), "error",
+							   err[0] ? json_string(err) : json_null()));
+	}
+	char f[40], t[40];
+	util_format_time_ms(from, f, sizeof f);
+	util_format_time_ms(to, t, sizeof t);
+	out->structured = json_pack("{s:s, s:s, s:o}", "from", f, "to", t, "calendars", calendars);
+	return 0;
+}
+
+/* The account's one live smtp credential into *ID (arena), for send_email without credential_id. */
+static int only_smtp_credential(request *r, const char **id, tool_out *out)
+{
+	credential_row *rows;
+	int n, found = 0;
+	enum store_result res = store_credential_list(r->app->db, r->a, r->account_id, NULL, 100, &rows, &n);
+	if (res != STORE_OK) {
+		req_fail_store(r, res, NULL);
+		return tool_fail_request(r, out);
+	}
+	for (int i = 0; i < n; i++)
+		if (!rows[i].revoked_at && strcmp(rows[i].type, "smtp") == 0) {
+			*id = rows[i].id;
+			found++;
+		}
+	if (found == 0)
+		return tool_fail(out, "the account has no smtp credential: create one and pass its id as credential_id");
+	if (found > 1)
+		return tool_fail(out, "the account has several smtp credentials: pass credential_id");
+	return 0;
+}
+
+static int call_send_email(request *r, const json_t *args, tool_out *out)
+{
+	verr e;
+	const json_t *to = json_object_get(args, "to"), *subject = json_object_get(args, "subject");
+	const json_t *body = json_object_get(args, "body");
+	if (smtp_check_fields(to, subject, body, "arguments", &e) != 0)
+		return tool_fail(out, "%s", e.message);
+	const char *cred;
+	if (arg_string(args, "credential_id", 0, IDS_MAX_LEN, &cred, out) != 0)
+		return -1;
+	if (!cred && only_smtp_credential(r, &cred, out) != 0)
+		return -1;
+	int ok = ids_valid("cred_", cred) ? store_credential_check(r->app->db, r->a, r->account_id, cred, "smtp") : 0;
+	if (ok < 0)
+		return tool_fail(out, "the database is unavailable; retry shortly");
+	if (!ok)
+		return tool_fail(out, "no usable smtp credential %s (absent, revoked or of another type)", cred);
+	const char **rcpt;
+	if (smtp_recipients(r->a, to, &rcpt) < 0)
+		return tool_fail(out, "to is not valid");
+	const char *summary = smtp_summary(r->a, json_string_value(subject), rcpt);
+	/* Never sent from here: a person approves first (the approvals queue agents use), then the scheduler sends. */
+	json_t *action_args = json_pack("{s:O, s:O, s:O, s:s}", "to", to, "subject", subject, "body", body,
+					"credential_id", cred);
+	json_t *approval = NULL;
+	db *d = r->app->db;
+	enum store_result res = db_begin(d);
+	if (res == STORE_OK)
+		res = store_approval_request(d, r->a, r->app->cfg, r->account_id, r->key_id, SEND_EMAIL_ACTION, summary,
+					     action_args, &approval);
+	if (res == STORE_OK)
+		res = db_commit(d);
+	json_decref(action_args);
+	if (res != STORE_OK) {
+		db_rollback(d);
+		json_decref(approval);
+		req_fail_store(r, res, NULL);
+		return tool_fail_request(r, out);
+	}
+	out->structured = json_pack("{s:O, s:O, s:O, s:s}", "approval_id", json_object_get(approval, "id"), "status",
+				    json_object_get(approval, "status"), "expires_at", json_object_get(approval, "expires_at"),
+				    "summary", summary);
+	json_decref(approval);
+	if (!out->structured)
+		return tool_fail(out, "the approval could not be read back");
+	return 0;
+}
+
+static int call_list_pending_approvals(request *r, const json_t *args, tool_out *out)
+{
+	char after[IDS_MAX_LEN];
+	int limit;
+	if (arg_page(args, "apr_", &limit, after, out) != 0)
+		return -1;
+	approval_row *rows;
+	int n;
+	enum store_result res = store_approval_list(r->app->db, r->a, r->account_id, "pending", NULL,
+						    after[0] ? after : NULL, limit + 1, &rows, &n);
+	if (res != STORE_OK) {
+		req_fail_store(r, res, NULL);
+		return tool_fail_request(r, out);
+	}
+	int more = n > limit;
+	if (more)
+		n = limit;
+	json_t *items = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(items, store_approval_json(&rows[i]));
+	out->structured = page_json("approvals", items, more ? rows[n - 1].id : NULL);
+	return 0;
+}
+
 /* ------------------------------------------------------------------------------------------------
  * The table. Schemas are JSON Schema (2020-12 compatible, no $schema): the official clients compile the
  * output schemas and check structuredContent against them. */
@@ -270,6 +453,8 @@ static const char *const LIST_ARGS[] = {"limit", "cursor", NULL};
 static const char *const AGENT_ARGS[] = {"agent_id", NULL};
 static const char *const TRIGGER_ARGS[] = {"agent_id", "type", "payload", NULL};
 static const char *const RUN_ARGS[] = {"run_id", NULL};
+static const char *const CALENDAR_ARGS[] = {"connection_id", "from", "to", NULL};
+static const char *const EMAIL_ARGS[] = {"to", "subject", "body", "credential_id", NULL};
 
 static const mcp_tool TOOLS[] = {
 	{"get_weather", "Get the weather",
@@ -296,6 +481,33 @@ static const mcp_tool TOOLS[] = {
 	 "\"temperature_min\":{\"type\":\"number\"},\"precipitation_probability_max\":{\"type\":[\"number\",\"null\"]}}},"
 	 "\"summary\":{\"type\":\"string\"}}}",
 	 1, 1, WEATHER_ARGS, call_get_weather},
+	{"list_calendar_events", "List calendar events",
+	 "Events of the account's CalDAV calendar connections between from and to (default: the next 7 days), "
+	 "recurring events expanded; one connection when connection_id is given, else every active one.",
+	 "{\"type\":\"object\",\"properties\":{"
+	 "\"connection_id\":{\"type\":\"string\",\"description\":\"conn_...; default: every active connection\"},"
+	 "\"from\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"default: now\"},"
+	 "\"to\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"default: from + 7 days; at most "
+	 "366 days after from\"}},\"additionalProperties\":false}",
+	 "{\"type\":\"object\",\"required\":[\"from\",\"to\",\"calendars\"],\"properties\":{"
+	 "\"from\":{\"type\":\"string\"},\"to\":{\"type\":\"string\"},"
+	 "\"calendars\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"connection_id\","
+	 "\"events\",\"error\"],\"properties\":{\"connection_id\":{\"type\":\"string\"},"
+	 "\"events\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}},\"error\":" NULLABLE_STRING "}}}}}",
+	 1, 1, CALENDAR_ARGS, call_list_calendar_events},
+	{"send_email", "Send an email (after approval)",
+	 "Asks for a person's approval to send an email through one of the account's smtp credentials; nothing is "
+	 "sent until the approval is approved (then the platform sends it once). Answers the approval's id and status.",
+	 "{\"type\":\"object\",\"required\":[\"to\",\"subject\",\"body\"],\"properties\":{"
+	 "\"to\":{\"oneOf\":[{\"type\":\"string\"},{\"type\":\"array\",\"items\":{\"type\":\"string\"},"
+	 "\"minItems\":1}],\"description\":\"one address or a list\"},"
+	 "\"subject\":{\"type\":\"string\",\"minLength\":1},\"body\":{\"type\":\"string\"},"
+	 "\"credential_id\":{\"type\":\"string\",\"description\":\"cred_... of an smtp credential; default: the "
+	 "account's only one\"}},\"additionalProperties\":false}",
+	 "{\"type\":\"object\",\"required\":[\"approval_id\",\"status\",\"expires_at\",\"summary\"],"
+	 "\"properties\":{\"approval_id\":{\"type\":\"string\"},\"status\":{\"type\":\"string\"},"
+	 "\"expires_at\":{\"type\":\"string\"},\"summary\":{\"type\":\"string\"}}}",
+	 0, 1, EMAIL_ARGS, call_send_email},
 	{"list_agents", "List agents",
 	 "The account's agents, newest first, a page at a time (pass next_cursor back as cursor for the next page).",
 	 "{\"type\":\"object\",\"properties\":{"
@@ -333,6 +545,18 @@ static const mcp_tool TOOLS[] = {
 	 "\"messages\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"id\",\"role\",\"content\"],"
 	 "\"properties\":{\"id\":{\"type\":\"string\"},\"role\":{\"type\":\"string\"},\"content\":{\"type\":\"string\"}}}}}}",
 	 1, 0, RUN_ARGS, call_get_run},
+	{"list_pending_approvals", "List pending approvals",
+	 "The account's approvals waiting for a person's decision (agents' gated runs and send_email requests), "
+	 "newest first, a page at a time.",
+	 "{\"type\":\"object\",\"properties\":{"
+	 "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":20},"
+	 "\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor of the previous page\"}},"
+	 "\"additionalProperties\":false}",
+	 "{\"type\":\"object\",\"required\":[\"approvals\",\"next_cursor\"],\"properties\":{"
+	 "\"approvals\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"id\",\"status\"],"
+	 "\"properties\":{\"id\":{\"type\":\"string\"},\"status\":{\"type\":\"string\"}}}},"
+	 "\"next_cursor\":" NULLABLE_STRING "}}",
+	 1, 0, LIST_ARGS, call_list_pending_approvals},
 };
 #define NTOOLS ((int)(sizeof TOOLS / sizeof TOOLS[0]))
 
@@ -411,7 +635,7 @@ json_t *mcp_tools_call(request *r, const mcp_tool *t, const json_t *args)
 	if (r->err != ERR_NONE) /* a failure a tool did not turn into its text */
 		rc = tool_fail_request(r, &out);
 	/* The key is the target: the entry is found by target_id (an id) and by actor; the tool is in changes. */
-	if (audit_record(r, "mcp_tool.called", "api_key", r->key_id,
+	if (audit_record(r, USAGE_MCP_TOOL_ACTION, "api_key", r->key_id,
 			 json_pack("{s:s, s:b}", "tool", t->name, "is_error", rc != 0)) != 0) {
 		log_error("request %s: the audit row of MCP tool %s was not written", r->request_id, t->name);
 		r->err = ERR_NONE;

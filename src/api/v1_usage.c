@@ -1,4 +1,4 @@
-/* v1_usage: GET /usage: API requests (per key), runs by status, run time and signals, per UTC day and in total. */
+/* v1_usage: GET /usage: requests (per key), runs, run time, signals, deliveries, MCP tool calls, per UTC day and in total. */
 #include "handlers.h"
 #include "log.h"
 #include "store_usage.h"
@@ -48,7 +48,7 @@ static void format_day(long day, char out[11])
 
 /* One day's figures (or the totals). */
 typedef struct figures {
-	long long requests, run_time_ms, signals, deliveries_succeeded, deliveries_failed;
+	long long requests, run_time_ms, signals, deliveries_succeeded, deliveries_failed, mcp_tool_calls;
 	long long runs[NSTATUS];
 	json_t *keys; /* key id -> requests */
 } figures;
@@ -86,6 +86,7 @@ static json_t *figures_json(arena *a, const figures *f, const char *date)
 			      "api_requests_by_key", by_key, "runs", runs, "run_time_ms", (json_int_t)f->run_time_ms,
 			      "signals", (json_int_t)f->signals, "webhook_deliveries", "succeeded",
 			      (json_int_t)f->deliveries_succeeded, "failed", (json_int_t)f->deliveries_failed);
+	json_object_set_new(j, "mcp_tool_calls", json_integer(f->mcp_tool_calls));
 	if (date)
 		json_object_set_new(j, "date", json_string(date));
 	return j;
@@ -132,8 +133,8 @@ static int collect(request *r, const char *from, const char *to, figures *fig, i
 	db *d = r->app->db;
 	usage_day_key *req;
 	usage_day_status *runs, *dlv;
-	usage_day_value *rt, *sig;
-	int nreq, nruns, nrt, nsig, ndlv;
+	usage_day_value *rt, *sig, *mcp;
+	int nreq, nruns, nrt, nsig, ndlv, nmcp;
 	enum store_result res = db_begin(d);
 	if (res == STORE_OK)
 		res = store_usage_requests(d, r->a, r->account_id, from, to, &req, &nreq);
@@ -145,6 +146,8 @@ static int collect(request *r, const char *from, const char *to, figures *fig, i
 		res = store_usage_signals(d, r->a, r->account_id, from, to, &sig, &nsig);
 	if (res == STORE_OK)
 		res = store_usage_deliveries(d, r->a, r->account_id, from, to, &dlv, &ndlv);
+	if (res == STORE_OK)
+		res = store_usage_mcp_tool_calls(d, r->a, r->account_id, from, to, &mcp, &nmcp);
 	if (res != STORE_OK) {
 		db_rollback(d);
 		return req_fail_store(r, res, NULL);
@@ -176,6 +179,13 @@ static int collect(request *r, const char *from, const char *to, figures *fig, i
 		if (f) {
 			f->signals += sig[i].value;
 			total->signals += sig[i].value;
+		}
+	}
+	for (int i = 0; i < nmcp; i++) {
+		figures *f = slot(fig, n, first, mcp[i].day);
+		if (f) {
+			f->mcp_tool_calls += mcp[i].value;
+			total->mcp_tool_calls += mcp[i].value;
 		}
 	}
 	for (int i = 0; i < ndlv; i++) {

@@ -1,8 +1,12 @@
 /* store_usage: statements on usage_daily and usage_flushes, and the usage report's run and signal counts. */
 #include "store_usage.h"
 #include "store.h"
+#include "ids.h"
+#include "store_audit.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 static const char SQL_FLUSH_STATE[] =
 	"SELECT TIMESTAMPDIFF(SECOND, flushed_at, UTC_TIMESTAMP(3)) FROM usage_flushes WHERE flush_id = ?";
@@ -36,6 +40,12 @@ static const char SQL_DELIVERIES[] =
 	"WHERE account_id = ? AND status IN ('succeeded', 'failed') "
 	"AND COALESCE(delivered_at, updated_at) >= CAST(? AS DATE) "
 	"AND COALESCE(delivered_at, updated_at) < CAST(? AS DATE) + INTERVAL 1 DAY GROUP BY d, status";
+
+/* MCP tool calls by the day they were made: their audit entries, bounded on the time-sortable id so the count
+ * is one range of the index (account_id, action, id) whatever the account's history. */
+static const char SQL_MCP_TOOL_CALLS[] =
+	"SELECT DATE_FORMAT(created_at, '%Y-%m-%d') AS d, COUNT(*) FROM audit_logs "
+	"WHERE account_id = ? AND action = '" USAGE_MCP_TOOL_ACTION "' AND id >= ? AND id < ? GROUP BY d";
 
 static long long cell_ll(const char *s)
 {
@@ -170,6 +180,29 @@ enum store_result store_usage_run_time(db *d, arena *a, const char *account_id, 
 				       usage_day_value **rows, int *n)
 {
 	return day_values(d, a, SQL_RUN_TIME, account_id, from, to, rows, n);
+}
+
+/* Milliseconds since the epoch of the UTC midnight starting DAY (yyyy-mm-dd), or -1. */
+static int64_t day_start_ms(const char *day)
+{
+	struct tm tm = {0};
+	if (!day || sscanf(day, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm) * 1000;
+}
+
+enum store_result store_usage_mcp_tool_calls(db *d, arena *a, const char *account_id, const char *from, const char *to,
+					     usage_day_value **rows, int *n)
+{
+	int64_t f = day_start_ms(from), t = day_start_ms(to);
+	if (f < 0 || t < 0)
+		return STORE_ERROR;
+	char lo[IDS_MAX_LEN], hi[IDS_MAX_LEN];
+	store_audit_id_floor(f, lo);
+	store_audit_id_floor(t + 86400000, hi);
+	return day_values(d, a, SQL_MCP_TOOL_CALLS, account_id, lo, hi, rows, n);
 }
 
 enum store_result store_usage_signals(db *d, arena *a, const char *account_id, const char *from, const char *to,

@@ -51,6 +51,11 @@ enum store_result store_usage_deliveries(db *d, arena *a, const char *account_id
 /* Milliseconds between start and finish of the finished runs, summed per day of queued_at. */
 enum store_result store_usage_run_time(db *d, arena *a, const char *account_id, const char *from, const char *to,
 				       usage_day_value **rows, int *n);
+/* The audit action of one MCP tool call (src/api/mcp_tools.c writes it; usage counts it). */
+#define USAGE_MCP_TOOL_ACTION "mcp_tool.called"
+/* MCP tool calls of ACCOUNT_ID per UTC day FROM..TO (yyyy-mm-dd, inclusive), from their audit entries. */
+enum store_result store_usage_mcp_tool_calls(db *d, arena *a, const char *account_id, const char *from, const char *to,
+					     usage_day_value **rows, int *n);
 /* Signals per day of created_at. */
 enum store_result store_usage_signals(db *d, arena *a, const char *account_id, const char *from, const char *to,
 				      usage_day_value **rows, int *n);

@@ -121,6 +121,27 @@ static int make_agent(const char *key, char *id, const char *body)
 
 /* ------------------------------------------------------------------------------------------------ */
 
+/* The API workers' settings for this suite: the weather service is the fake (FORECAST: another forecast path of
+ * it, NULL: /v1/forecast), TIMEOUT (0: the default) bounds a tool's outbound calls; the stack restarts the parts
+ * whose config changed. */
+static int configure(const char *forecast, int timeout)
+{
+	char path[600];
+	snprintf(path, sizeof path, "%s/etc/agentplatform.extra.conf", stack_dir);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f,
+		"# Written by the e2e suite \"mcp\": the weather service is its fake server.\n"
+		"weather_geocoding_url = %s/v1/search\nweather_forecast_url = %s%s\n"
+		"mcp_allowed_origins = http://localhost:6274, https://app.example.com\n",
+		fake, fake, forecast ? forecast : "/v1/forecast");
+	if (timeout > 0)
+		fprintf(f, "mcp_tool_timeout_seconds = %d\n", timeout);
+	fclose(f);
+	return e2e_stack("start") == 0 ? 0 : -1;
+}
+
 static int init(void)
 {
 	stack_dir = getenv("AP_TEST_STACK_DIR");
@@ -137,19 +158,7 @@ static int init(void)
 	if (port < 0)
 		return -1;
 	snprintf(fake, sizeof fake, "http://127.0.0.1:%d", port);
-	/* The API workers' weather service is the fake (the stack restarts the parts whose config changed). */
-	char path[600];
-	snprintf(path, sizeof path, "%s/etc/agentplatform.extra.conf", stack_dir);
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return -1;
-	fprintf(f,
-		"# Written by the e2e suite \"mcp\": the weather service is its fake server.\n"
-		"weather_geocoding_url = %s/v1/search\nweather_forecast_url = %s/v1/forecast\n"
-		"mcp_allowed_origins = http://localhost:6274, https://app.example.com\n",
-		fake, fake);
-	fclose(f);
-	return e2e_stack("start") == 0 ? 0 : -1;
+	return configure(NULL, 0);
 }
 
 static int cleanup(void)
@@ -655,6 +664,207 @@ static void test_agent_tools(void)
 	resp_free(&r);
 }
 
+
+/* A credential of KEY's account (BODY: the create request) into ID. */
+static int make_credential(const char *key, char *id, const char *body)
+{
+	struct resp r = {0};
+	http_call(&r, "POST", key, body, "/api/v1/credentials");
+	int ok = CHECK_STATUS(r, 201) && jstr(r.json, "data.id");
+	if (ok)
+		snprintf(id, 64, "%s", jstr(r.json, "data.id"));
+	resp_free(&r);
+	return ok;
+}
+
+/* A CalDAV connection of ACCOUNT to the fake's calendar PATH with credential CRED, into ID. */
+static int make_connection(const char *account, const char *path, const char *cred, char *id)
+{
+	char url[256];
+	snprintf(url, sizeof url, "%s%s", fake, path);
+	const char *argv[] = {"connection", "add", "--account", account, "--provider", "caldav", "--url", url,
+			      "--credential", cred, NULL};
+	struct admin_run run;
+	int ok = CHECK(e2e_admin(&run, argv, NULL) == 0);
+	snprintf(id, 64, "%.63s", ok ? run.out : "");
+	return ok && e2e_is_id(id, "conn_");
+}
+
+static void test_calendar_tool(void)
+{
+	struct resp r = {0};
+	char cred[64], conn[64], denied[64], other_cred[64], other[64];
+	const char *bearer = "{\"name\":\"cal\",\"type\":\"bearer_token\",\"secret\":{\"token\":\"cal-token-0123456789abcdef\"}}";
+	if (!make_credential(A.key, cred, bearer) || !make_connection(A.account, "/caldav/cal/", cred, conn) ||
+	    !make_connection(A.account, "/caldav/denied/", cred, denied) || !make_credential(B.key, other_cred, bearer) ||
+	    !make_connection(B.account, "/caldav/cal/", other_cred, other))
+		return;
+	const json_t *s;
+	char args[512];
+	snprintf(args, sizeof args, "{\"connection_id\":\"%s\",\"from\":\"2030-01-15T00:00:00Z\",\"to\":\"2030-01-16T00:00:00Z\"}",
+		 conn);
+	call_tool(&r, A.key, "list_calendar_events", args);
+	if ((s = TOOL_OK(r))) {
+		const json_t *c = json_array_get(jget(s, "calendars"), 0);
+		CHECK(json_array_size(jget(s, "calendars")) == 1);
+		CHECK_STR(jstr(c, "connection_id"), conn);
+		CHECK(json_is_null(jget(c, "error")));
+		const json_t *e = json_array_get(jget(c, "events"), 0);
+		CHECK(json_array_size(jget(c, "events")) == 1);
+		CHECK_STR(jstr(e, "summary"), "Standup");
+		CHECK_STR(jstr(e, "location"), "Room 1");
+		CHECK_STR(jstr(s, "from"), "2030-01-15T00:00:00.000Z");
+	}
+	/* every active connection: the readable one has its event, the refused one its error */
+	call_tool(&r, A.key, "list_calendar_events", "{\"from\":\"2030-01-15T00:00:00Z\",\"to\":\"2030-01-16T00:00:00Z\"}");
+	if ((s = TOOL_OK(r))) {
+		size_t i;
+		json_t *c;
+		int events = 0, errors = 0;
+		json_array_foreach(jget(s, "calendars"), i, c)
+		{
+			events += (int)json_array_size(jget(c, "events"));
+			errors += json_is_string(jget(c, "error"));
+		}
+		CHECK(json_array_size(jget(s, "calendars")) == 2 && events == 1 && errors == 1);
+	}
+	snprintf(args, sizeof args, "{\"connection_id\":\"%s\"}", denied);
+	call_tool(&r, A.key, "list_calendar_events", args);
+	CHECK(TOOL_ERROR(r) != NULL);
+	/* another account's connection does not exist for A */
+	snprintf(args, sizeof args, "{\"connection_id\":\"%s\"}", other);
+	call_tool(&r, A.key, "list_calendar_events", args);
+	char want[160];
+	snprintf(want, sizeof want, "connection not found: %s", other);
+	CHECK_STR(TOOL_ERROR(r), want);
+	call_tool(&r, A.key, "list_calendar_events", "{\"from\":\"yesterday\"}");
+	CHECK_STR(TOOL_ERROR(r), "from must be an RFC 3339 date-time such as 2026-05-01T09:00:00Z");
+	call_tool(&r, A.key, "list_calendar_events", "{\"from\":\"2030-01-15T00:00:00Z\",\"to\":\"2030-01-14T00:00:00Z\"}");
+	CHECK_STR(TOOL_ERROR(r), "to must be after from");
+	call_tool(&r, A.key, "list_calendar_events", "{\"from\":\"2030-01-15T00:00:00Z\",\"to\":\"2031-06-14T00:00:00Z\"}");
+	CHECK_STR(TOOL_ERROR(r), "from..to may span at most 366 days");
+	resp_free(&r);
+}
+
+static void test_email_and_approvals(void)
+{
+	struct resp r = {0};
+	struct tenant M;
+	if (e2e_tenant(&M, "mcp-mail", "all", GENEROUS) != 0)
+		return;
+	/* no smtp credential yet */
+	call_tool(&r, M.key, "send_email", "{\"to\":\"bob@example.com\",\"subject\":\"Hi\",\"body\":\"Hello\"}");
+	CHECK_STR(TOOL_ERROR(r), "the account has no smtp credential: create one and pass its id as credential_id");
+	char smtp[64], bearer[64], other[64];
+	const char *smtp_body = "{\"name\":\"Mail\",\"type\":\"smtp\",\"secret\":{\"host\":\"127.0.0.1\",\"port\":9,"
+				"\"username\":\"agent\",\"password\":\"smtp-pw-0123456789abcdef\",\"from\":\"agent@example.com\"}}";
+	if (!make_credential(M.key, smtp, smtp_body) ||
+	    !make_credential(M.key, bearer, "{\"name\":\"b\",\"type\":\"bearer_token\",\"secret\":{\"token\":\"tok-0123456789abcdef\"}}") ||
+	    !make_credential(B.key, other, smtp_body))
+		return;
+	/* never sent: an approval, pending */
+	const json_t *s;
+	char approval[64] = "";
+	call_tool(&r, M.key, "send_email",
+		  "{\"to\":[\"bob@example.com\",\"carol@example.com\"],\"subject\":\"Quarterly report\",\"body\":\"Attached.\"}");
+	if ((s = TOOL_OK(r))) {
+		CHECK(e2e_is_id(jstr(s, "approval_id"), "apr_"));
+		CHECK_STR(jstr(s, "status"), "pending");
+		CHECK(e2e_is_timestamp(jstr(s, "expires_at")));
+		CHECK_STR(jstr(s, "summary"), "Send email \"Quarterly report\" to bob@example.com, carol@example.com");
+		snprintf(approval, sizeof approval, "%s", jstr(s, "approval_id") ? jstr(s, "approval_id") : "");
+	}
+	struct resp g = {0};
+	http_get(&g, M.key, "/api/v1/approvals/%s", approval);
+	CHECK_STATUS(g, 200);
+	CHECK_STR(jstr(g.json, "data.status"), "pending");
+	CHECK_STR(jstr(g.json, "data.action"), "send_email");
+	CHECK_STR(jstr(g.json, "data.arguments.credential_id"), smtp);
+	CHECK_STR(jstr(g.json, "data.arguments.subject"), "Quarterly report");
+	resp_free(&g);
+	char args[512];
+	snprintf(args, sizeof args, "{\"to\":\"bob@example.com\",\"subject\":\"S\",\"body\":\"B\",\"credential_id\":\"%s\"}",
+		 smtp);
+	call_tool(&r, M.key, "send_email", args);
+	CHECK(TOOL_OK(r) != NULL);
+	/* the credential must be the account's own, live, of type smtp */
+	const char *bad_ids[] = {bearer, other, "cred_nope"};
+	for (int i = 0; i < 3; i++) {
+		snprintf(args, sizeof args, "{\"to\":\"bob@example.com\",\"subject\":\"S\",\"body\":\"B\",\"credential_id\":\"%s\"}",
+			 bad_ids[i]);
+		call_tool(&r, M.key, "send_email", args);
+		char want[200];
+		snprintf(want, sizeof want, "no usable smtp credential %s (absent, revoked or of another type)", bad_ids[i]);
+		CHECK_STR(TOOL_ERROR(r), want);
+	}
+	call_tool(&r, M.key, "send_email", "{\"to\":\"not an address\",\"subject\":\"S\",\"body\":\"B\"}");
+	CHECK(TOOL_ERROR(r) != NULL);
+	call_tool(&r, M.key, "send_email", "{\"to\":\"bob@example.com\",\"subject\":\"S\"}");
+	CHECK(TOOL_ERROR(r) != NULL);
+
+	/* list_pending_approvals: both, newest first, paged; another account sees none of them */
+	call_tool(&r, M.key, "list_pending_approvals", "{\"limit\":1}");
+	char cursor[128] = "";
+	if ((s = TOOL_OK(r))) {
+		CHECK(json_array_size(jget(s, "approvals")) == 1);
+		CHECK_STR(jstr(json_array_get(jget(s, "approvals"), 0), "status"), "pending");
+		snprintf(cursor, sizeof cursor, "%s", jstr(s, "next_cursor") ? jstr(s, "next_cursor") : "");
+	}
+	snprintf(args, sizeof args, "{\"limit\":1,\"cursor\":\"%s\"}", cursor);
+	call_tool(&r, M.key, "list_pending_approvals", args);
+	if ((s = TOOL_OK(r))) {
+		CHECK_STR(jstr(json_array_get(jget(s, "approvals"), 0), "id"), approval);
+		CHECK(json_is_null(jget(s, "next_cursor")));
+	}
+	call_tool(&r, B.key, "list_pending_approvals", "{}");
+	if ((s = TOOL_OK(r))) {
+		size_t i;
+		json_t *a;
+		json_array_foreach(jget(s, "approvals"), i, a)
+			CHECK(strcmp(jstr(a, "id") ? jstr(a, "id") : "", approval) != 0);
+	}
+	resp_free(&r);
+}
+
+
+/* GET /api/v1/usage counts tool calls (failed ones too), not other JSON-RPC methods. */
+static void test_usage(void)
+{
+	struct resp r = {0};
+	struct tenant U;
+	if (e2e_tenant(&U, "mcp-usage", "all", GENEROUS) != 0)
+		return;
+	call_tool(&r, U.key, "list_agents", "{}");
+	call_tool(&r, U.key, "get_agent", "{\"agent_id\":\"agt_nope\"}");
+	call_tool(&r, U.key, "get_weather", "{\"location\":\"Oslo\"}");
+	mcp(&r, U.key, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", NULL);
+	mcp(&r, U.key, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"nope\"}}", NULL);
+	http_get(&r, U.key, "/api/v1/usage");
+	CHECK_STATUS(r, 200);
+	CHECK(json_integer_value(jget(r.json, "data.totals.mcp_tool_calls")) == 3);
+	json_t *days = jget(r.json, "data.days");
+	json_t *today = json_array_get(days, json_array_size(days) - 1);
+	CHECK(json_integer_value(jget(today, "mcp_tool_calls")) == 3);
+	CHECK(json_integer_value(jget(json_array_get(days, 0), "mcp_tool_calls")) == 0);
+	resp_free(&r);
+}
+
+
+/* A weather service slower than mcp_tool_timeout_seconds: the tool answers in time, with isError. */
+static void test_tool_timeout(void)
+{
+	struct resp r = {0};
+	if (!CHECK(configure("/slow?ms=6000", 1) == 0))
+		return;
+	time_t t0 = time(NULL);
+	call_tool(&r, A.key, "get_weather", "{\"latitude\":10,\"longitude\":20}");
+	const char *text = TOOL_ERROR(r);
+	CHECK(text && strstr(text, "could not reach the weather service") == text);
+	CHECK(time(NULL) - t0 <= 4);
+	CHECK(configure(NULL, 0) == 0);
+	resp_free(&r);
+}
+
 /* Every tool call leaves an audit entry (the key, the tool, never its arguments). */
 static void test_audit(void)
 {
@@ -693,7 +903,11 @@ int suite_mcp_register(void)
 	    !CU_add_test(s, "2026-07-28: discover, headers, envelope, errors", test_modern) ||
 	    !CU_add_test(s, "get_weather against the fake Open-Meteo", test_get_weather) ||
 	    !CU_add_test(s, "list_agents, get_agent, trigger_agent, get_run", test_agent_tools) ||
-	    !CU_add_test(s, "every tool call is audited", test_audit))
+	    !CU_add_test(s, "list_calendar_events against the fake CalDAV calendar", test_calendar_tool) ||
+	    !CU_add_test(s, "send_email asks for approval; list_pending_approvals", test_email_and_approvals) ||
+	    !CU_add_test(s, "every tool call is audited", test_audit) ||
+	    !CU_add_test(s, "usage counts tool calls", test_usage) ||
+	    !CU_add_test(s, "a slow weather service: the tool's time limit", test_tool_timeout))
 		return -1;
 	return 0;
 }

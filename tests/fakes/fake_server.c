@@ -149,6 +149,16 @@ static void header_value(const char *head, const char *name, char *out, size_t o
 	}
 }
 
+/* One calendar object: "Standup" on 2030-01-15 10:00-10:30 UTC. */
+static const char CALDAV_MULTISTATUS[] =
+	"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+	"<d:multistatus xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\">"
+	"<d:response><d:href>/caldav/cal/standup.ics</d:href><d:propstat><d:prop><d:getetag>\"1\"</d:getetag>"
+	"<c:calendar-data>BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//fake//EN\r\nBEGIN:VEVENT\r\nUID:standup-1\r\n"
+	"DTSTAMP:20300101T000000Z\r\nDTSTART:20300115T100000Z\r\nDTEND:20300115T103000Z\r\nSUMMARY:Standup\r\n"
+	"LOCATION:Room 1\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n</c:calendar-data></d:prop>"
+	"<d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>\n";
+
 static void answer(int fd, const char *method, const char *target, const char *head, const char *body)
 {
 	char v[512], buf[4096];
@@ -188,6 +198,13 @@ static void answer(int fd, const char *method, const char *target, const char *h
 			 f ? "°F" : "°C", f ? "45.0" : "7.2", f ? "°F" : "°C", f ? "°F" : "°C", f ? "48.4" : "9.1",
 			 f ? "37.4" : "3.0");
 		return respond(fd, 200, "application/json", buf);
+	}
+	if (strncmp(target, "/caldav/", 8) == 0 && strcmp(method, "REPORT") == 0) {
+		if (strcmp(target, "/caldav/denied/") == 0)
+			respond(fd, 401, "text/plain", "denied");
+		else
+			respond(fd, 207, "application/xml; charset=utf-8", CALDAV_MULTISTATUS);
+		return;
 	}
 	if (strncmp(target, "/slow", 5) == 0 && (target[5] == '?' || !target[5])) {
 		long ms = query_param(target, "ms", v, sizeof v) ? strtol(v, NULL, 10) : 1000;

@@ -14,6 +14,8 @@
  *   /slow?ms=N       answers 200 "slow done" after N ms (at most 30000)
  *   /status/N        answers status N with {"status": N}
  *   POST|PUT /echo   answers 200 {"method", "body", "content_type", "x_test"} (x_test: the X-Test header)
+ *   REPORT /caldav/<anything>/   CalDAV: a 207 multistatus with one event ("Standup", 2030-01-15 10:00-10:30 UTC,
+ *       location "Room 1"); /caldav/denied/: 401.
  * Anything else: 404. */
 
 /* Starts the server on an ephemeral port of 127.0.0.1 in its own thread. Returns the port, or -1. */

@@ -119,7 +119,7 @@ async function exercise(label, client, transport, { wantVersion, versionOf, page
     check(false, `${label}: lists tools`, String(e?.stack || e));
   }
   const names = tools.map((t) => t.name);
-  for (const want of ["get_weather", "list_agents", "get_agent", "trigger_agent", "get_run"])
+  for (const want of ["get_weather", "list_calendar_events", "send_email", "list_agents", "get_agent", "trigger_agent", "get_run", "list_pending_approvals"])
     check(names.includes(want), `${label}: lists ${want}`, names);
   check(new Set(names).size === names.length, `${label}: each tool once`, names);
 

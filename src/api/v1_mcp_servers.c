@@ -110,17 +110,6 @@ static int commit_and_respond(request *r, const char *id, int status)
 	return req_respond_data(r, status, server_json(&s));
 }
 
-/* Action routes take no fields (an empty body or {}). */
-static int no_fields(request *r)
-{
-	if (r->json && json_object_size(r->json) > 0) {
-		const char *first = json_object_iter_key(json_object_iter(r->json));
-		return req_fail_param(r, ERR_PARAMETER_UNKNOWN, strlen(first) <= 64 ? first : NULL,
-				      "this action takes no fields");
-	}
-	return 0;
-}
-
 int v1_mcp_servers_list(request *r)
 {
 	mcp_server_row *rows;
@@ -240,7 +229,8 @@ int v1_mcp_servers_delete(request *r)
 
 int v1_mcp_servers_refresh(request *r)
 {
-	if (no_fields(r) != 0)
+	static const char *const NONE[] = {NULL};
+	if (req_check_members(r, r->json, NONE, NONE) != 0) /* an action: an empty body or {} */
 		return -1;
 	db *d = r->app->db;
 	enum store_result res = db_begin(d);

@@ -607,6 +607,18 @@ static void test_agent_runs(void)
 		CHECK_STR(jstr(r.json, "data.error_message"), "the MCP tool fail reported an error: the tool failed on purpose");
 		CHECK(json_is_true(jget(r.json, "data.output.is_error")));
 	}
+	/* An answer over the 1 MiB bound fails the run (the fake repeats a 28-byte sentence). */
+	if (make_tool_agent(server, "lorem", "{\"n\":50000}", agent) && run_once(agent, run, &r)) {
+		CHECK_STR(jstr(r.json, "data.status"), "failed");
+		CHECK_STR(jstr(r.json, "data.error_message"),
+			  "the MCP tool lorem on \"fake /mcp\" failed: tools/call: response is too large");
+	}
+	/* Just under it, the long text is one display message (cut to what a message holds). */
+	if (make_tool_agent(server, "lorem", "{\"n\":3000}", agent) && run_once(agent, run, &r)) {
+		CHECK_STR(jstr(r.json, "data.status"), "succeeded");
+		run_messages(run, msgs, sizeof msgs);
+		CHECK(strncmp(msgs, "Lorem ipsum dolor sit amet. Lorem", 33) == 0);
+	}
 	/* An unknown tool: the server's JSON-RPC error, readable. */
 	if (make_tool_agent(server, "nope", NULL, agent) && run_once(agent, run, &r)) {
 		CHECK_STR(jstr(r.json, "data.status"), "failed");

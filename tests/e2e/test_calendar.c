@@ -488,6 +488,19 @@ static void test_agent_config(void)
 	CHECK_ERROR(r, 422, "parameter_invalid", "config.days_ahead");
 	http_call(&r, "POST", T.key, "{\"name\":\"d\",\"type\":\"calendar_digest\",\"config\":{}}", "/api/v1/agents");
 	CHECK_ERROR(r, 422, "parameter_missing", "config.connection_id");
+	/* The same check at update: an agent of its own connection cannot be pointed at another account's. */
+	char agent[64];
+	if (create(T.key, "/api/v1/agents", agent,
+		   "{\"name\":\"d\",\"type\":\"calendar_digest\",\"config\":{\"connection_id\":\"%s\"}}", mine)) {
+		snprintf(body, sizeof body, "{\"config\":{\"connection_id\":\"%s\"}}", theirs);
+		struct req q = {.method = "PATCH", .path = NULL, .key = T.key, .body = body,
+				.content_type = "application/merge-patch+json"};
+		char path[128];
+		snprintf(path, sizeof path, "/api/v1/agents/%s", agent);
+		q.path = path;
+		http_send(&q, &r);
+		CHECK_ERROR(r, 404, "not_found", "config.connection_id");
+	}
 	resp_free(&r);
 }
 

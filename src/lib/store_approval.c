@@ -23,7 +23,15 @@ static const char SQL_LIST_AGENT[] = "SELECT " APR_COLUMNS " FROM approvals p FO
 				     "ORDER BY p.id DESC LIMIT ?";
 static const char SQL_GET[] = "SELECT " APR_COLUMNS " FROM approvals p WHERE p.account_id = ? AND p.id = ?";
 static const char SQL_GET_ANY[] = "SELECT " APR_COLUMNS " FROM approvals p WHERE p.id = ?";
+/* A locking read: the latest committed row, not the transaction's snapshot (taken before a concurrent decision
+ * committed). */
+static const char SQL_GET_LATEST[] =
+	"SELECT " APR_COLUMNS " FROM approvals p WHERE p.account_id = ? AND p.id = ? LOCK IN SHARE MODE";
 
+/* Lock order, everywhere: the run, then its approval (as the worker, agent deletion and the expiry do), so a
+ * decision never deadlocks with them. */
+static const char SQL_RUN_OF[] = "SELECT run_id FROM approvals WHERE account_id = ? AND id = ?";
+static const char SQL_RUN_LOCK[] = "SELECT id FROM runs WHERE id = ? FOR UPDATE";
 /* The decision: only a pending approval that has not expired by the database's clock. */
 static const char SQL_DECIDE[] =
 	"UPDATE approvals SET status = ?, decided_at = UTC_TIMESTAMP(3), decided_by = ?, comment = ?, "
@@ -63,10 +71,12 @@ static const char SQL_WAIT_INSERT[] =
 	"UTC_TIMESTAMP(3) + INTERVAL COALESCE(g.approval_timeout_seconds, ?) SECOND, UTC_TIMESTAMP(3) "
 	"FROM runs r JOIN agents g ON g.id = r.agent_id WHERE r.id = ?";
 
+/* Candidates only: each is expired by a conditional UPDATE after its run is locked, so concurrent schedulers
+ * expire each approval once. */
 static const char SQL_DUE[] = "SELECT id, run_id FROM approvals WHERE status = 'pending' "
-			      "AND expires_at <= UTC_TIMESTAMP(3) ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED";
+			      "AND expires_at <= UTC_TIMESTAMP(3) ORDER BY expires_at, id LIMIT ?";
 static const char SQL_EXPIRE[] = "UPDATE approvals SET status = 'expired', decided_at = UTC_TIMESTAMP(3) "
-				 "WHERE id = ? AND status = 'pending'";
+				 "WHERE id = ? AND status = 'pending' AND expires_at <= UTC_TIMESTAMP(3)";
 
 static const char SQL_ACTION_CLAIM[] = "UPDATE approvals SET action_status = 'running', action_at = UTC_TIMESTAMP(3) "
 				       "WHERE id = ? AND status = 'approved' AND action_status = 'pending'";
@@ -191,23 +201,37 @@ static enum store_result approval_event(db *d, arena *a, const char *id, const c
 	return res;
 }
 
+/* Locks run RUN_ID (the first lock of every change to a run's approval). */
+static enum store_result lock_run(db *d, arena *a, const char *run_id)
+{
+	store_params p = {0};
+	store_param_str(&p, run_id);
+	return store_exec(d, SQL_RUN_LOCK, &p, a, NULL);
+}
+
 enum store_result store_approval_decide(db *d, arena *a, const char *account_id, const char *id, int approve,
 					const char *key_id, const char *comment, approval_row *out,
 					enum approval_refusal *why)
 {
-	store_params p = {0};
+	store_params p = {0}, l = {0};
 	store_rows r;
+	store_param_str(&l, account_id);
+	store_param_str(&l, id);
+	enum store_result res = store_exec(d, SQL_RUN_OF, &l, a, &r);
+	if (res == STORE_OK && r.nrows == 1 && r.cell[0][0])
+		res = lock_run(d, a, r.cell[0][0]);
+	if (res != STORE_OK)
+		return res;
 	store_param_str(&p, approve ? "approved" : "rejected");
 	store_param_str(&p, key_id);
 	store_param_str(&p, comment);
 	store_param_str(&p, approve ? "approved" : "rejected");
 	store_param_str(&p, account_id);
 	store_param_str(&p, id);
-	enum store_result res = store_exec(d, SQL_DECIDE, &p, a, &r);
-	if (res != STORE_OK)
+	if ((res = store_exec(d, SQL_DECIDE, &p, a, &r)) != STORE_OK)
 		return res;
 	if (r.affected == 0) {
-		if ((res = store_approval_get(d, a, account_id, id, out)) != STORE_OK)
+		if ((res = select_one(d, a, SQL_GET_LATEST, account_id, id, out)) != STORE_OK)
 			return res;
 		/* Still pending after the refused UPDATE: only its expiry can have refused it. */
 		*why = strcmp(out->status, "pending") == 0 || strcmp(out->status, "expired") == 0
@@ -342,6 +366,8 @@ enum store_result store_approval_expire_due(db *d, arena *a, int limit, int *n)
 		store_params q = {0};
 		store_rows u;
 		store_param_str(&q, id);
+		if (run_id && (res = lock_run(d, a, run_id)) != STORE_OK)
+			break;
 		if ((res = store_exec(d, SQL_EXPIRE, &q, a, &u)) != STORE_OK || u.affected == 0)
 			continue;
 		if (run_id) {

@@ -76,7 +76,8 @@ enum store_result store_approval_wait(db *d, arena *a, const char *run_id, const
 				      const char *summary, const char *args_json, int default_timeout_s);
 
 /* Marks at most LIMIT overdue pending approvals expired (their runs end `expired`), each with its
- * notification and approval.resolved, in one transaction (SKIP LOCKED: several schedulers share the work);
+ * notification and approval.resolved, in one transaction (each by a conditional UPDATE after its run is locked:
+ * several schedulers expire each approval once);
  * *N is how many. */
 enum store_result store_approval_expire_due(db *d, arena *a, int limit, int *n);
 

@@ -20,7 +20,7 @@ struct httpc_xfer {
 	char *buf; /* heap while receiving; handed to the arena's cleanups on success */
 	size_t len, cap, max;
 	int truncate, truncated, too_large;
-	int allow_private, refused_address;
+	urlguard_socket sock; /* the connect-time address check */
 	const char *capture;              /* header name to keep, or NULL */
 	char captured[HTTPC_MAX_CAPTURED + 1];
 	int has_captured;
@@ -94,18 +94,6 @@ static size_t httpc_header(char *data, size_t size, size_t nmemb, void *userp)
 	x->captured[end - v] = '\0';
 	x->has_captured = 1;
 	return n;
-}
-
-/* Defense in depth behind the pinned resolve: the address actually being connected is checked again. */
-static curl_socket_t httpc_opensocket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
-{
-	struct httpc_xfer *x = clientp;
-
-	if (purpose != CURLSOCKTYPE_IPCXN || !urlguard_address_allowed(&addr->addr, x->allow_private)) {
-		x->refused_address = 1;
-		return CURL_SOCKET_BAD;
-	}
-	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
 
 /* Checks one "Name: value" line; records whether it sets Content-Type or Expect. */
@@ -198,7 +186,7 @@ int httpc_do(arena *a, const httpc_request *req, httpc_response *resp, char *err
 
 	x.max = req->max_response_bytes ? req->max_response_bytes : HTTPC_DEFAULT_MAX_RESPONSE;
 	x.truncate = req->truncate;
-	x.allow_private = req->allow_private;
+	x.sock.allow_private = req->allow_private;
 	long timeout = req->timeout_ms > 0 ? req->timeout_ms : HTTPC_DEFAULT_TIMEOUT_MS;
 
 	for (const char *const *h = req->headers; h && *h; h++)
@@ -236,8 +224,8 @@ int httpc_do(arena *a, const httpc_request *req, httpc_response *resp, char *err
 	HTTPC_SET(CURLOPT_HTTPHEADER, hl);
 	if (pin)
 		HTTPC_SET(CURLOPT_RESOLVE, pin);
-	HTTPC_SET(CURLOPT_OPENSOCKETFUNCTION, httpc_opensocket);
-	HTTPC_SET(CURLOPT_OPENSOCKETDATA, &x);
+	HTTPC_SET(CURLOPT_OPENSOCKETFUNCTION, urlguard_opensocket);
+	HTTPC_SET(CURLOPT_OPENSOCKETDATA, &x.sock);
 	HTTPC_SET(CURLOPT_WRITEFUNCTION, httpc_write);
 	HTTPC_SET(CURLOPT_WRITEDATA, &x);
 	if (req->capture_header) {
@@ -268,7 +256,7 @@ int httpc_do(arena *a, const httpc_request *req, httpc_response *resp, char *err
 
 	cr = curl_easy_perform(c);
 	if (cr != CURLE_OK && !(cr == CURLE_WRITE_ERROR && x.truncated)) {
-		if (x.refused_address)
+		if (x.sock.refused)
 			httpc_fail(err, errlen, "URL host resolves to an address that is not allowed");
 		else if (x.too_large)
 			httpc_fail(err, errlen, "response is too large");

@@ -361,7 +361,7 @@ char *smtp_compose(arena *a, const smtp_message *m, size_t *len, const char **me
 struct smtp_xfer {
 	const char *data;
 	size_t len, off;
-	int allow_private, refused_address;
+	urlguard_socket sock; /* the connect-time address check */
 };
 
 static size_t smtp_read(char *buf, size_t size, size_t nmemb, void *userp)
@@ -373,17 +373,6 @@ static size_t smtp_read(char *buf, size_t size, size_t nmemb, void *userp)
 	memcpy(buf, x->data + x->off, n);
 	x->off += n;
 	return n;
-}
-
-/* Defense in depth behind the pinned resolve, as in httpc: the connected address is checked again. */
-static curl_socket_t smtp_opensocket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
-{
-	struct smtp_xfer *x = clientp;
-	if (purpose != CURLSOCKTYPE_IPCXN || !urlguard_address_allowed(&addr->addr, x->allow_private)) {
-		x->refused_address = 1;
-		return CURL_SOCKET_BAD;
-	}
-	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
 
 /* A readable reason for a failed session; CODE is the server's last reply code (0 when none). */
@@ -469,7 +458,7 @@ int smtp_send(arena *a, const smtp_server *srv, const smtp_message *m, const cha
 		return -1;
 	x.data = text;
 	x.len = len;
-	x.allow_private = srv->allow_private;
+	x.sock.allow_private = srv->allow_private;
 
 	for (const char *const *to = m->to; *to; to++)
 		if (!(rcpt = curl_slist_append(rcpt, arena_printf(a, "<%s>", *to))))
@@ -500,8 +489,8 @@ int smtp_send(arena *a, const smtp_server *srv, const smtp_message *m, const cha
 	SMTP_SET(CURLOPT_USE_SSL, (long)(strcmp(srv->tls, "none") == 0 ? CURLUSESSL_NONE : CURLUSESSL_ALL));
 	if (pin)
 		SMTP_SET(CURLOPT_RESOLVE, pin);
-	SMTP_SET(CURLOPT_OPENSOCKETFUNCTION, smtp_opensocket);
-	SMTP_SET(CURLOPT_OPENSOCKETDATA, &x);
+	SMTP_SET(CURLOPT_OPENSOCKETFUNCTION, urlguard_opensocket);
+	SMTP_SET(CURLOPT_OPENSOCKETDATA, &x.sock);
 	if (srv->username && *srv->username) {
 		SMTP_SET(CURLOPT_USERNAME, srv->username);
 		SMTP_SET(CURLOPT_PASSWORD, srv->password);
@@ -523,7 +512,7 @@ int smtp_send(arena *a, const smtp_server *srv, const smtp_message *m, const cha
 	long code = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	if (cr != CURLE_OK) {
-		if (x.refused_address)
+		if (x.sock.refused)
 			smtp_fail(err, errlen, "the SMTP server is not allowed: its address is not allowed");
 		else
 			smtp_reason(cr, code, err, errlen);

@@ -115,6 +115,16 @@ int urlguard_address_allowed(const struct sockaddr *sa, int allow_private)
 	return cls == URLGUARD_PUBLIC || allow_private;
 }
 
+curl_socket_t urlguard_opensocket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	urlguard_socket *g = clientp;
+	if (purpose != CURLSOCKTYPE_IPCXN || !urlguard_address_allowed(&addr->addr, g->allow_private)) {
+		g->refused = 1;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
 static int urlguard_fail(char *err, size_t errlen, const char *msg)
 {
 	if (err && errlen)

@@ -2,6 +2,7 @@
 #ifndef AP_URLGUARD_H
 #define AP_URLGUARD_H
 
+#include <curl/curl.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -33,5 +34,16 @@ int urlguard_check(const char *url, const char *const *schemes, int allow_privat
  * CGNAT, link-local, ULA, site-local, documentation and benchmarking ranges, IPv4-compatible and
  * Teredo. IPv4-mapped, NAT64 (64:ff9b::/96) and 6to4 addresses are judged by their embedded IPv4. Pure. */
 int urlguard_address_allowed(const struct sockaddr *sa, int allow_private);
+
+/* The state urlguard_opensocket reads (the policy) and writes (whether it refused an address). */
+typedef struct urlguard_socket {
+	int allow_private;
+	int refused;
+} urlguard_socket;
+
+/* A CURLOPT_OPENSOCKETFUNCTION (CLIENTP: a urlguard_socket, set as CURLOPT_OPENSOCKETDATA): defense in depth
+ * behind the pinned resolve, the address actually being connected is checked again with
+ * urlguard_address_allowed; a refused one sets REFUSED and fails the connection. Sockets are close-on-exec. */
+curl_socket_t urlguard_opensocket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr);
 
 #endif

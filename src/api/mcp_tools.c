@@ -1,5 +1,4 @@
-/* mcp_tools: the MCP endpoint's tools: weather, agents, runs (one table; each call audited and on the caller's
- * account only). */
+/* mcp_tools: the tools of /mcp (weather, calendars, email by approval, agents, runs, approvals), each audited. */
 #include "mcp_tools.h"
 #include "audit.h"
 #include "caldav.h"
@@ -17,7 +16,6 @@
 #include "v1_signals.h"
 #include "weather.h"
 
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,10 +28,13 @@
 #define MAX_EVENT_DAYS 366
 #define SEND_EMAIL_ACTION "send_email" /* the approval action the scheduler's performer sends */
 
-/* What a tool's call produces: STRUCTURED on success, else ERROR (readable, client-safe). */
+/* What a tool's call produces: STRUCTURED on success, else ERROR (readable, client-safe). A tool that writes
+ * records its audit row inside its own transaction (tool_audit) and sets AUDITED. */
 typedef struct tool_out {
+	const struct mcp_tool *tool;
 	json_t *structured;
 	char error[600];
+	int audited;
 } tool_out;
 
 struct mcp_tool {
@@ -45,6 +46,21 @@ struct mcp_tool {
 	const char *const *args;   /* the argument names the input schema allows, NULL-terminated */
 	int (*call)(request *r, const json_t *args, tool_out *out);
 };
+
+/* The audit row of one call of OUT->tool by R's key: the key is the target (found by target_id, an id, and by
+ * actor); the tool's name and outcome are in changes, never its arguments. 0, or -1 with the failure in R. */
+static int tool_audit(request *r, tool_out *out, int is_error)
+{
+	out->audited = 1;
+	return audit_record(r, USAGE_MCP_TOOL_ACTION, "api_key", r->key_id,
+			    json_pack("{s:s, s:b}", "tool", out->tool->name, "is_error", is_error));
+}
+
+/* signal_enqueue_run's in-transaction step for trigger_agent. */
+static int audit_in_tx(request *r, void *out)
+{
+	return tool_audit(r, out, 0);
+}
 
 /* Records a failure text; returns -1. */
 static int tool_fail(tool_out *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -66,6 +82,13 @@ static int tool_fail_request(request *r, tool_out *out)
 	r->err_message = NULL;
 	r->err_param = NULL;
 	return -1;
+}
+
+/* A failed store call RES as the tool's failure text (404s are the callers' own "not found" texts). */
+static int tool_fail_store(request *r, enum store_result res, tool_out *out)
+{
+	req_fail_store(r, res, NULL);
+	return tool_fail_request(r, out);
 }
 
 /* A string argument NAME of ARGS into *OUT (NULL when absent and optional). */
@@ -90,9 +113,8 @@ static int arg_number(const json_t *args, const char *name, double lo, double hi
 	*present = a && !json_is_null(a);
 	if (!*present)
 		return 0;
-	if (!json_is_number(a) || !isfinite(json_number_value(a)) || json_number_value(a) < lo || json_number_value(a) > hi)
+	if (weather_number_in(a, lo, hi, v) != 0)
 		return tool_fail(out, "%s must be a number from %g to %g", name, lo, hi);
-	*v = json_number_value(a);
 	return 0;
 }
 
@@ -184,10 +206,8 @@ static int call_list_agents(request *r, const json_t *args, tool_out *out)
 	int n;
 	enum store_result res =
 		store_agent_list(r->app->db, r->a, r->account_id, after[0] ? after : NULL, limit + 1, &rows, &n);
-	if (res != STORE_OK) {
-		req_fail_store(r, res, NULL);
-		return tool_fail_request(r, out);
-	}
+	if (res != STORE_OK)
+		return tool_fail_store(r, res, out);
 	int more = n > limit;
 	if (more)
 		n = limit;
@@ -204,10 +224,8 @@ static int load_agent(request *r, const char *id, agent_row *g, tool_out *out)
 	enum store_result res = store_agent_get(r->app->db, r->a, r->account_id, id, 0, g);
 	if (res == STORE_NOT_FOUND)
 		return tool_fail(out, "agent not found: %s", id);
-	if (res != STORE_OK) {
-		req_fail_store(r, res, NULL);
-		return tool_fail_request(r, out);
-	}
+	if (res != STORE_OK)
+		return tool_fail_store(r, res, out);
 	return 0;
 }
 
@@ -240,7 +258,8 @@ static int call_trigger_agent(request *r, const json_t *args, tool_out *out)
 		return tool_fail(out, "payload is larger than 64 KiB");
 	char sig_id[IDS_MAX_LEN], run_id[IDS_MAX_LEN];
 	const char *type_s = type && json_is_string(type) ? json_string_value(type) : "mcp";
-	if (signal_enqueue_run(r, id, type_s, payload, "mcp", "mcp", sig_id, run_id) != 0) {
+	if (signal_enqueue_run(r, id, type_s, payload, "mcp", "mcp", sig_id, run_id, audit_in_tx, out) != 0) {
+		out->audited = 0; /* rolled back with the run */
 		if (r->err == ERR_NOT_FOUND) {
 			r->err = ERR_NONE;
 			return tool_fail(out, "agent not found: %s", id);
@@ -266,10 +285,8 @@ static int call_get_run(request *r, const json_t *args, tool_out *out)
 	if (res == STORE_OK)
 		res = store_message_list(r->app->db, r->a, r->account_id, x.agent_id, x.id, NULL, MAX_RUN_MESSAGES, &rows,
 					 &n);
-	if (res != STORE_OK) {
-		req_fail_store(r, res, NULL);
-		return tool_fail_request(r, out);
-	}
+	if (res != STORE_OK)
+		return tool_fail_store(r, res, out);
 	json_t *messages = json_array();
 	for (int i = 0; i < n; i++)
 		json_array_append_new(messages, store_message_json(&rows[i]));
@@ -346,10 +363,8 @@ static int only_smtp_credential(request *r, const char **id, tool_out *out)
 	credential_row *rows;
 	int n, found = 0;
 	enum store_result res = store_credential_list(r->app->db, r->a, r->account_id, NULL, 100, &rows, &n);
-	if (res != STORE_OK) {
-		req_fail_store(r, res, NULL);
-		return tool_fail_request(r, out);
-	}
+	if (res != STORE_OK)
+		return tool_fail_store(r, res, out);
 	for (int i = 0; i < n; i++)
 		if (!rows[i].revoked_at && strcmp(rows[i].type, "smtp") == 0) {
 			*id = rows[i].id;
@@ -392,14 +407,20 @@ static int call_send_email(request *r, const json_t *args, tool_out *out)
 	if (res == STORE_OK)
 		res = store_approval_request(d, r->a, r->app->cfg, r->account_id, r->key_id, SEND_EMAIL_ACTION, summary,
 					     action_args, &approval);
+	json_decref(action_args);
+	if (res == STORE_OK && tool_audit(r, out, 0) != 0) {
+		db_rollback(d);
+		json_decref(approval);
+		out->audited = 0;
+		return tool_fail_request(r, out);
+	}
 	if (res == STORE_OK)
 		res = db_commit(d);
-	json_decref(action_args);
 	if (res != STORE_OK) {
 		db_rollback(d);
 		json_decref(approval);
-		req_fail_store(r, res, NULL);
-		return tool_fail_request(r, out);
+		out->audited = 0;
+		return tool_fail_store(r, res, out);
 	}
 	out->structured = json_pack("{s:O, s:O, s:O, s:s}", "approval_id", json_object_get(approval, "id"), "status",
 				    json_object_get(approval, "status"), "expires_at", json_object_get(approval, "expires_at"),
@@ -420,10 +441,8 @@ static int call_list_pending_approvals(request *r, const json_t *args, tool_out 
 	int n;
 	enum store_result res = store_approval_list(r->app->db, r->a, r->account_id, "pending", NULL,
 						    after[0] ? after : NULL, limit + 1, &rows, &n);
-	if (res != STORE_OK) {
-		req_fail_store(r, res, NULL);
-		return tool_fail_request(r, out);
-	}
+	if (res != STORE_OK)
+		return tool_fail_store(r, res, out);
 	int more = n > limit;
 	if (more)
 		n = limit;
@@ -626,7 +645,7 @@ static int check_args(const mcp_tool *t, const json_t *args, tool_out *out)
 
 json_t *mcp_tools_call(request *r, const mcp_tool *t, const json_t *args)
 {
-	tool_out out = {0};
+	tool_out out = {.tool = t};
 	int nhdr = r->nhdr; /* a refused signal adds Retry-After: it belongs to the tool result, not the HTTP answer */
 	int rc = check_args(t, args, &out) == 0 ? t->call(r, args, &out) : -1;
 	r->nhdr = nhdr;
@@ -634,9 +653,8 @@ json_t *mcp_tools_call(request *r, const mcp_tool *t, const json_t *args)
 		rc = tool_fail(&out, "the tool produced no result");
 	if (r->err != ERR_NONE) /* a failure a tool did not turn into its text */
 		rc = tool_fail_request(r, &out);
-	/* The key is the target: the entry is found by target_id (an id) and by actor; the tool is in changes. */
-	if (audit_record(r, USAGE_MCP_TOOL_ACTION, "api_key", r->key_id,
-			 json_pack("{s:s, s:b}", "tool", t->name, "is_error", rc != 0)) != 0) {
+	/* Writes audit inside their transaction; reads and failed calls are audited here. */
+	if (!out.audited && tool_audit(r, &out, rc != 0) != 0) {
 		log_error("request %s: the audit row of MCP tool %s was not written", r->request_id, t->name);
 		r->err = ERR_NONE;
 		json_decref(out.structured);

@@ -13,7 +13,7 @@
 #define QUEUE_FULL_RETRY_AFTER "5"
 
 int signal_enqueue_run(request *r, const char *agent_id, const char *type, json_t *payload, const char *source,
-		       const char *trigger, char *sig_id, char *run_id)
+		       const char *trigger, char *sig_id, char *run_id, int (*in_tx)(request *r, void *arg), void *arg)
 {
 	char *payload_text = json_dumps(payload, JSON_COMPACT);
 	json_t *input = json_pack("{s:s, s:O}", "type", type, "payload", payload);
@@ -45,8 +45,13 @@ int signal_enqueue_run(request *r, const char *agent_id, const char *type, json_
 		return req_fail(r, ERR_RATE_LIMITED, "the agent already has the maximum number of queued runs");
 	}
 	if ((res = store_signal_insert(d, r->a, r->account_id, g.id, type, p, source, sig_id)) != STORE_OK ||
-	    (res = store_run_insert(d, r->a, r->account_id, g.id, trigger, sig_id, type, in, -1, run_id)) != STORE_OK ||
-	    (res = db_commit(d)) != STORE_OK)
+	    (res = store_run_insert(d, r->a, r->account_id, g.id, trigger, sig_id, type, in, -1, run_id)) != STORE_OK)
+		goto store_failed;
+	if (in_tx && in_tx(r, arg) != 0) {
+		db_rollback(d);
+		return -1;
+	}
+	if ((res = db_commit(d)) != STORE_OK)
 		goto store_failed;
 	/* Durable now: if Redis misses the push, the scheduler's sweep queues the run again. */
 	if (queue_push(r->app->kv, r->a, run_id) != 0)
@@ -63,7 +68,7 @@ int signal_enqueue(request *r, const char *agent_id, const char *type, json_t *p
 		   const char *trigger)
 {
 	char sig_id[IDS_MAX_LEN], run_id[IDS_MAX_LEN];
-	if (signal_enqueue_run(r, agent_id, type, payload, source, trigger, sig_id, run_id) != 0)
+	if (signal_enqueue_run(r, agent_id, type, payload, source, trigger, sig_id, run_id, NULL, NULL) != 0)
 		return -1;
 	return req_respond_data(r, 202, json_pack("{s:s, s:s, s:s}", "id", sig_id, "run_id", run_id, "status", "queued"));
 }

@@ -17,9 +17,10 @@ int signal_enqueue(request *r, const char *agent_id, const char *type, json_t *p
 		   const char *trigger);
 
 /* The same without answering: the new signal's and run's ids go to SIG_ID and RUN_ID (IDS_MAX_LEN bytes each).
- * Returns 0, or -1 with the failure (404, 409 agent_paused, 429 with Retry-After, 503/500) recorded in R. Used by
- * the MCP tool trigger_agent. */
+ * IN_TX (may be NULL) runs with ARG inside the transaction, after the inserts and before the commit (the MCP tool
+ * trigger_agent writes its audit row there); its -1 (failure recorded in R) rolls everything back. Returns 0, or -1
+ * with the failure (404, 409 agent_paused, 429 with Retry-After, 503/500) recorded in R. */
 int signal_enqueue_run(request *r, const char *agent_id, const char *type, json_t *payload, const char *source,
-		       const char *trigger, char *sig_id, char *run_id);
+		       const char *trigger, char *sig_id, char *run_id, int (*in_tx)(request *r, void *arg), void *arg);
 
 #endif

@@ -69,8 +69,7 @@ static json_t *load(const char *body, size_t len)
 	return v;
 }
 
-/* A JSON number in LO..HI into *OUT. */
-static int number_in(const json_t *v, double lo, double hi, double *out)
+int weather_number_in(const json_t *v, double lo, double hi, double *out)
 {
 	if (!json_is_number(v))
 		return -1;
@@ -104,8 +103,8 @@ int weather_parse_place(const char *body, size_t len, weather_place *out)
 		rc = 0;
 	} else if (json_is_array(results)) {
 		const json_t *r = json_array_get(results, 0);
-		if (json_is_object(r) && number_in(json_object_get(r, "latitude"), -90, 90, &out->latitude) == 0 &&
-		    number_in(json_object_get(r, "longitude"), -180, 180, &out->longitude) == 0 &&
+		if (json_is_object(r) && weather_number_in(json_object_get(r, "latitude"), -90, 90, &out->latitude) == 0 &&
+		    weather_number_in(json_object_get(r, "longitude"), -180, 180, &out->longitude) == 0 &&
 		    copy_string(json_object_get(r, "name"), out->name, sizeof out->name) == 0 && out->name[0] &&
 		    copy_string(json_object_get(r, "country"), out->country, sizeof out->country) == 0)
 			rc = 1;
@@ -131,15 +130,15 @@ int weather_parse_forecast(const char *body, size_t len, weather_report *out)
 	double code;
 	memset(out, 0, sizeof *out);
 	if (json_is_object(cur) && json_is_object(daily) &&
-	    number_in(json_object_get(cur, "temperature_2m"), -200, 200, &out->temperature) == 0 &&
-	    number_in(json_object_get(cur, "weather_code"), 0, 99, &code) == 0 && code == (double)(int)code &&
-	    number_in(first_of(daily, "temperature_2m_max"), -200, 200, &out->temperature_max) == 0 &&
-	    number_in(first_of(daily, "temperature_2m_min"), -200, 200, &out->temperature_min) == 0) {
+	    weather_number_in(json_object_get(cur, "temperature_2m"), -200, 200, &out->temperature) == 0 &&
+	    weather_number_in(json_object_get(cur, "weather_code"), 0, 99, &code) == 0 && code == (double)(int)code &&
+	    weather_number_in(first_of(daily, "temperature_2m_max"), -200, 200, &out->temperature_max) == 0 &&
+	    weather_number_in(first_of(daily, "temperature_2m_min"), -200, 200, &out->temperature_min) == 0) {
 		out->weather_code = (int)code;
 		const json_t *p = first_of(daily, "precipitation_probability_max");
 		if (!p || json_is_null(p))
 			rc = 0;
-		else if (number_in(p, 0, 100, &out->precipitation_max) == 0) {
+		else if (weather_number_in(p, 0, 100, &out->precipitation_max) == 0) {
 			out->has_precipitation = 1;
 			rc = 0;
 		}

@@ -25,6 +25,9 @@ typedef struct weather_report {
 	double precipitation_max;
 } weather_report;
 
+/* 0 with *OUT set when V is a finite JSON number in LO..HI (coordinates, temperatures), else -1. */
+int weather_number_in(const json_t *v, double lo, double hi, double *out);
+
 /* Words for a WMO weather interpretation code ("overcast", "slight rain"), or NULL for an unknown code. */
 const char *weather_conditions(int code);
 

@@ -3,20 +3,7 @@
 #include "runner.h"
 #include "weather.h"
 
-#include <math.h>
 #include <string.h>
-
-/* A JSON number in LO..HI into *OUT. */
-static int number_in(const json_t *v, double lo, double hi, double *out)
-{
-	if (!json_is_number(v))
-		return -1;
-	double d = json_number_value(v);
-	if (!isfinite(d) || d < lo || d > hi)
-		return -1;
-	*out = d;
-	return 0;
-}
 
 int agent_weather_check_run(runner_ctx *ctx)
 {
@@ -29,8 +16,8 @@ int agent_weather_check_run(runner_ctx *ctx)
 	};
 	if (json_is_string(loc)) {
 		q.location = json_string_value(loc);
-	} else if (number_in(json_object_get(c, "latitude"), -90, 90, &q.latitude) != 0 ||
-		   number_in(json_object_get(c, "longitude"), -180, 180, &q.longitude) != 0) {
+	} else if (weather_number_in(json_object_get(c, "latitude"), -90, 90, &q.latitude) != 0 ||
+		   weather_number_in(json_object_get(c, "longitude"), -180, 180, &q.longitude) != 0) {
 		return runner_fail(ctx, "config.latitude and config.longitude are required without config.location");
 	}
 	long left = runner_remaining_ms(ctx);

@@ -352,6 +352,20 @@ static void test_discovery(void)
 	if (create(T.key, "/api/v1/mcp-servers", id, "%s", body) && DISCOVERED_AS(id, "error", r))
 		CHECK(strstr(jstr(r.json, "data.last_error"), "could not connect") != NULL);
 
+	/* A server that accepts the connection and never answers: the discovery ends at
+	 * mcp_client_timeout_seconds (3 s on the test stack), with a readable error. */
+	int mute = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t salen = sizeof sa;
+	if (CHECK(mute >= 0 && bind(mute, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(mute, 16) == 0 &&
+		  getsockname(mute, (struct sockaddr *)&sa, &salen) == 0)) {
+		snprintf(body, sizeof body, "{\"name\":\"mute\",\"url\":\"http://127.0.0.1:%d/mcp\"}", ntohs(sa.sin_port));
+		if (create(T.key, "/api/v1/mcp-servers", id, "%s", body) && DISCOVERED_AS(id, "error", r))
+			CHECK_STR(jstr(r.json, "data.last_error"), "initialize: request timed out");
+	}
+	if (mute >= 0)
+		close(mute);
+
 	/* Not an MCP endpoint (the fake answers 404 there). */
 	snprintf(body, sizeof body, "{\"name\":\"nothing\",\"url\":\"%s/nothing\"}", base);
 	if (create(T.key, "/api/v1/mcp-servers", id, "%s", body) && DISCOVERED_AS(id, "error", r))
@@ -637,6 +651,33 @@ static void test_agent_runs(void)
 		if (run_once(agent, run, &r)) {
 			CHECK_STR(jstr(r.json, "data.status"), "failed");
 			CHECK_STR(jstr(r.json, "data.error_message"), "the credential of the MCP server \"fake /mcp-auth\" was revoked");
+		}
+	}
+
+	/* require_approval: the run waits; once approved it calls the tool. */
+	if (create(T.key, "/api/v1/agents", agent,
+		   "{\"name\":\"gated tool\",\"type\":\"mcp_tool\",\"require_approval\":true,\"config\":"
+		   "{\"mcp_server_id\":\"%s\",\"tool\":\"echo\",\"arguments\":{\"text\":\"approved call\"}}}",
+		   server) &&
+	    run_once(agent, run, &r)) {
+		CHECK_STR(jstr(r.json, "data.status"), "waiting_approval");
+		char approval[64] = "";
+		if (CHECK(http_get(&r, T.key, "/api/v1/approvals?agent_id=%s", agent) == 200) &&
+		    CHECK(json_array_size(jget(r.json, "data")) == 1))
+			snprintf(approval, sizeof approval, "%s", jstr(json_array_get(jget(r.json, "data"), 0), "id"));
+		if (approval[0]) {
+			http_call(&r, "POST", T.key, NULL, "/api/v1/approvals/%s/approve", approval);
+			CHECK_STATUS(r, 200);
+			int done = 0;
+			for (int i = 0; i < WAIT_S * 10 && !done; i++) {
+				http_get(&r, T.key, "/api/v1/runs/%s", run);
+				done = jstr(r.json, "data.status") && strcmp(jstr(r.json, "data.status"), "succeeded") == 0;
+				if (!done)
+					nap(100);
+			}
+			CHECK_STR(jstr(r.json, "data.status"), "succeeded");
+			run_messages(run, msgs, sizeof msgs);
+			CHECK_STR(msgs, "approved call");
 		}
 	}
 

@@ -28,7 +28,8 @@ static void today(char out[11])
 	time_t t = time(NULL);
 	struct tm tm;
 	gmtime_r(&t, &tm);
-	snprintf(out, 11, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	if (strftime(out, 11, "%Y-%m-%d", &tm) == 0)
+		out[0] = '\0';
 }
 
 /* Requests of KEY_ID in FIGURES' api_requests_by_key (0 when absent). */

@@ -143,15 +143,15 @@ static json_t *mails_to(const char *rcpt)
 	return out;
 }
 
-/* Creates an smtp credential of KEY's account with PASSWORD; its id into ID. 1 when it was made. */
-static int make_credential(const char *key, const char *password, char *id)
+/* Creates an smtp credential of KEY's account with PASSWORD and TLS mode TLS; its id into ID. 1 when it was made. */
+static int make_credential_tls(const char *key, const char *password, const char *tls, char *id)
 {
 	struct resp r = {0};
 	char body[600];
 	snprintf(body, sizeof body,
 		 "{\"name\":\"Mail\",\"type\":\"smtp\",\"secret\":{\"host\":\"127.0.0.1\",\"port\":%d,\"username\":\"" SMTP_USER
-		 "\",\"password\":\"%s\",\"from\":\"" FROM "\",\"tls\":\"none\"}}",
-		 smtp_port, password);
+		 "\",\"password\":\"%s\",\"from\":\"" FROM "\",\"tls\":\"%s\"}}",
+		 smtp_port, password, tls);
 	id[0] = '\0';
 	if (http_call(&r, "POST", key, body, "/api/v1/credentials") == 201 && jstr(r.json, "data.id"))
 		snprintf(id, 64, "%s", jstr(r.json, "data.id"));
@@ -159,6 +159,11 @@ static int make_credential(const char *key, const char *password, char *id)
 		fprintf(stderr, "e2e email: creating a credential answered %ld: %s\n", r.status, r.body ? r.body : "");
 	resp_free(&r);
 	return id[0] != '\0';
+}
+
+static int make_credential(const char *key, const char *password, char *id)
+{
+	return make_credential_tls(key, password, "none", id);
 }
 
 static int init(void)
@@ -508,6 +513,27 @@ out:
 	resp_free(&r);
 }
 
+/* The test server offers no TLS: starttls must not fall back to plain text, implicit TLS must not connect. */
+static void test_tls_required(void)
+{
+	struct resp r = {0};
+	char cred[64], agent[64], run[64];
+	if (!credentials())
+		return;
+	if (!CHECK(make_credential_tls(T.key, SMTP_PASS, "starttls", cred)) ||
+	    !email_run("\"starttls@example.org\"", "\"STARTTLS\"", "\"x\"", cred, agent, run) ||
+	    !run_reaches(run, "waiting_approval", &r))
+		goto out;
+	approve_and_fail(agent, run, "starttls@example.org", "the SMTP server does not offer STARTTLS");
+	if (!CHECK(make_credential_tls(T.key, SMTP_PASS, "implicit", cred)) ||
+	    !email_run("\"implicit@example.org\"", "\"Implicit TLS\"", "\"x\"", cred, agent, run) ||
+	    !run_reaches(run, "waiting_approval", &r))
+		goto out;
+	approve_and_fail(agent, run, "implicit@example.org", "the TLS handshake with the SMTP server failed");
+out:
+	resp_free(&r);
+}
+
 /* The agent's config changes while its approval waits: what was approved is what is sent. */
 static void test_sends_what_was_approved(void)
 {
@@ -689,6 +715,7 @@ int suite_email_register(void)
 		{"revoked credential: the run fails clearly", test_revoked_credential_fails},
 		{"wrong SMTP password: the run fails clearly", test_wrong_password_fails},
 		{"refused recipient: the run fails, nothing sent", test_refused_recipient_fails},
+		{"tls starttls and implicit never fall back to plain text", test_tls_required},
 		{"config changed while pending: the approved email is sent", test_sends_what_was_approved},
 		{"agentless (mcp) approval: performed once, refusals", test_agentless_send_email},
 	};

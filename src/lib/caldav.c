@@ -242,5 +242,5 @@ int calendar_events(db *d, arena *a, const settings *cfg, const char *account_id
 
 int calendar_connection_ids(db *d, arena *a, const char *account_id, int max, char ***ids, int *n)
 {
-	return store_connection_active_ids(d, a, account_id, max, ids, n) == STORE_OK ? 0 : -1;
+	return store_connection_ids(d, a, account_id, max, ids, n) == STORE_OK ? 0 : -1;
 }

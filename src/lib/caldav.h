@@ -47,8 +47,8 @@ json_t *caldav_events_json(const ical_list *l, int max);
 int calendar_events(db *d, arena *a, const settings *cfg, const char *account_id, const char *conn_id, int64_t from,
 		    int64_t to, int max, long timeout_ms, json_t **out, int *not_found, char *err, size_t errlen);
 
-/* The ids of ACCOUNT_ID's active connections (newest first, at most MAX) into *IDS (arena). Returns 0, or -1
- * when the database failed. */
+/* The ids of ACCOUNT_ID's connections (newest first, at most MAX; those in status error too, so that a use
+ * retries them and reports why they fail) into *IDS (arena). Returns 0, or -1 when the database failed. */
 int calendar_connection_ids(db *d, arena *a, const char *account_id, int max, char ***ids, int *n);
 
 #endif

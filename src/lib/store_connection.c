@@ -24,8 +24,8 @@ static const char SQL_OK[] = "UPDATE connections SET status = 'active', last_err
 			     "WHERE account_id = ? AND id = ? AND deleted_at IS NULL";
 static const char SQL_ERROR[] = "UPDATE connections SET status = 'error', last_error = LEFT(?, 600), "
 				"updated_at = UTC_TIMESTAMP(3) WHERE account_id = ? AND id = ? AND deleted_at IS NULL";
-static const char SQL_ACTIVE[] = "SELECT id FROM connections WHERE account_id = ? AND deleted_at IS NULL "
-				 "AND status = 'active' ORDER BY id DESC LIMIT ?";
+static const char SQL_IDS[] =
+	"SELECT id FROM connections WHERE account_id = ? AND deleted_at IS NULL ORDER BY id DESC LIMIT ?";
 
 static void conn_from(arena *a, char **c, connection_row *x)
 {
@@ -114,13 +114,13 @@ enum store_result store_connection_record(db *d, arena *a, const char *account_i
 	return store_exec(d, error ? SQL_ERROR : SQL_OK, &p, a, NULL);
 }
 
-enum store_result store_connection_active_ids(db *d, arena *a, const char *account_id, int max, char ***ids, int *n)
+enum store_result store_connection_ids(db *d, arena *a, const char *account_id, int max, char ***ids, int *n)
 {
 	store_params p = {0};
 	store_rows r;
 	store_param_str(&p, account_id);
 	store_param_int(&p, max);
-	enum store_result res = store_exec(d, SQL_ACTIVE, &p, a, &r);
+	enum store_result res = store_exec(d, SQL_IDS, &p, a, &r);
 	if (res != STORE_OK)
 		return res;
 	*ids = arena_alloc(a, (size_t)(r.nrows ? r.nrows : 1) * sizeof **ids);

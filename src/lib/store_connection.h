@@ -32,7 +32,7 @@ enum store_result store_connection_delete(db *d, arena *a, const char *account_i
 /* Records a use of connection ID: ERROR NULL -> status active, last_error NULL, last_synced_at now; otherwise
  * status error with ERROR (client-safe text, cut to 600 characters), last_synced_at unchanged. */
 enum store_result store_connection_record(db *d, arena *a, const char *account_id, const char *id, const char *error);
-/* The ids of ACCOUNT_ID's live connections whose status is active, newest first, at most MAX, into *IDS (arena). */
-enum store_result store_connection_active_ids(db *d, arena *a, const char *account_id, int max, char ***ids, int *n);
+/* The ids of ACCOUNT_ID's live connections (status active or error), newest first, at most MAX, into *IDS (arena). */
+enum store_result store_connection_ids(db *d, arena *a, const char *account_id, int max, char ***ids, int *n);
 
 #endif

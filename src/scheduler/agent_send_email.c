@@ -42,7 +42,9 @@ int send_email_perform(arena *a, const settings *cfg, db *d, const char *account
 	verr e;
 	const char **rcpt;
 
-	if (!json_is_object(args) || smtp_check_fields(to, subject, body, "arguments", &e) != 0) {
+	static const char *const keys[] = {"to", "subject", "body", "credential_id", NULL};
+	if (!json_is_object(args) || validate_known_keys(args, "arguments", keys, &e) != 0 ||
+	    smtp_check_fields(to, subject, body, "arguments", &e) != 0) {
 		snprintf(err, errlen, "the email is not valid: %s", json_is_object(args) ? e.message : "no arguments");
 		return -1;
 	}

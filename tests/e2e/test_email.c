@@ -624,6 +624,11 @@ static void test_agentless_send_email(void)
 		 "\"credential_id\":\"%s\"}",
 		 cred_ok);
 	agentless(args, "failed", "the email is not valid: arguments.subject must not contain CR, LF or NUL");
+	snprintf(args, sizeof args,
+		 "{\"to\":\"mcp-other@example.org\",\"subject\":\"x\",\"body\":\"x\",\"bcc\":\"eve@example.org\","
+		 "\"credential_id\":\"%s\"}",
+		 cred_ok);
+	agentless(args, "failed", "the email is not valid: unknown field arguments.bcc");
 	nap(500);
 	mails = mails_to("mcp-other@example.org");
 	CHECK(json_array_size(mails) == 0);

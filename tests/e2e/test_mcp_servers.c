@@ -6,12 +6,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -726,6 +729,90 @@ static void test_agent_runs(void)
 	resp_free(&r);
 }
 
+/* A second agentplatform-scheduler (next to E2E.admin) on the stack's config, logging to LOG under the stack's
+ * log directory; it gets SIGTERM if this program dies. Its pid, or -1. */
+static pid_t second_scheduler(const char *stack_dir, const char *log)
+{
+	char dir[600], bin[700], logenv[700], errlog[700];
+	snprintf(dir, sizeof dir, "%s", E2E.admin);
+	snprintf(bin, sizeof bin, "%s/agentplatform-scheduler", dirname(dir));
+	snprintf(logenv, sizeof logenv, "AGENTPLATFORM_LOG_FILE=%s/log/%s", stack_dir, log);
+	snprintf(errlog, sizeof errlog, "%s/log/%s.stderr", stack_dir, log);
+	pid_t parent = getpid();
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	int in = open("/dev/null", O_RDONLY), out = open(errlog, O_WRONLY | O_CREAT | O_APPEND, 0640);
+	if (getppid() != parent || in < 0 || out < 0)
+		_exit(1);
+	dup2(in, 0);
+	dup2(out, 1);
+	dup2(out, 2);
+	const char *argv[] = {bin, "--config", E2E.config, NULL};
+	const char *envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin", logenv, "ASAN_OPTIONS=detect_leaks=0", NULL};
+	execve(bin, (char *const *)argv, (char *const *)envp);
+	_exit(127);
+}
+
+/* Lines of the stack's log file NAME containing TEXT. */
+static int log_lines(const char *stack_dir, const char *name, const char *text)
+{
+	char path[700], line[4096];
+	int n = 0;
+	snprintf(path, sizeof path, "%s/log/%s", stack_dir, name);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof line, f))
+		n += strstr(line, text) != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Two schedulers, eight servers due at once: each is discovered exactly once (the claim). */
+static void test_two_schedulers(void)
+{
+	const char *stack_dir = getenv("AP_TEST_STACK_DIR");
+	if (!CHECK(stack_dir && *stack_dir))
+		return;
+	pid_t second = second_scheduler(stack_dir, "scheduler-mcp.log");
+	if (!CHECK(second > 0))
+		return;
+	nap(1500); /* its discovery process is up */
+	struct resp r = {0};
+	/* Room under the quota: the earlier tests' servers go. */
+	if (http_get(&r, T.key, "/api/v1/mcp-servers?limit=100") == 200) {
+		json_t *all = json_incref(jget(r.json, "data"));
+		size_t i;
+		json_t *x;
+		struct resp d = {0};
+		json_array_foreach(all, i, x) http_call(&d, "DELETE", T.key, NULL, "/api/v1/mcp-servers/%s", jstr(x, "id"));
+		resp_free(&d);
+		json_decref(all);
+	}
+	char ids[8][64];
+	int made = 0;
+	for (int i = 0; i < 8; i++)
+		made += make_server("/mcp-slow", NULL, ids[i]); /* about 1.25 s each: the schedulers overlap */
+	int by_second = 0;
+	if (CHECK(made == 8))
+		for (int i = 0; i < 8; i++) {
+			DISCOVERED_AS(ids[i], "ok", r);
+			char text[128];
+			snprintf(text, sizeof text, "mcp server %s: 5 tools", ids[i]);
+			int second_n = log_lines(stack_dir, "scheduler-mcp.log", text);
+			int n = log_lines(stack_dir, "scheduler.log", text) + second_n;
+			e2e_check(n == 1, __FILE__, __LINE__, "server %s discovered %d times", ids[i], n);
+			by_second += second_n;
+		}
+	/* A claim holds five servers (MCPDISCOVERY_BATCH) for one scheduler: the other takes the rest meanwhile. */
+	e2e_check(by_second > 0 && by_second < 8, __FILE__, __LINE__, "the second scheduler discovered %d of 8", by_second);
+	kill(second, SIGTERM);
+	waitpid(second, NULL, 0);
+	resp_free(&r);
+}
+
 int suite_mcp_servers_register(void)
 {
 	CU_pSuite s = CU_add_suite("mcp_servers", init, cleanup);
@@ -738,7 +825,8 @@ int suite_mcp_servers_register(void)
 	    !CU_add_test(s, "quota per account: mcp_servers_max_per_account", test_quota) ||
 	    !CU_add_test(s, "isolation across accounts, scopes, 401, 404 on malformed ids, 405", test_isolation_scopes) ||
 	    !CU_add_test(s, "mcp_tool runs: text, structured, image, isError, unknown tool, revoked, disabled, gone",
-			 test_agent_runs))
+			 test_agent_runs) ||
+	    !CU_add_test(s, "two schedulers discover each server once", test_two_schedulers))
 		return -1;
 	return 0;
 }

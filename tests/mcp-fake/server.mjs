@@ -8,6 +8,7 @@
 //   /mcp-forget   like /mcp, but every odd-numbered session is forgotten at its first request after
 //                 initialize (the client sees 404 inside a session and must initialize again)
 //   /mcp-auth     like /mcp, but every request needs "Authorization: Bearer <token>" (401 otherwise)
+//   /mcp-slow     like /mcp, but every answer comes 250 ms late
 // tools/list pages two tools at a time (nextCursor). Tools: echo, add (structuredContent), fail (isError),
 // picture (an image and a text block), lorem (a long text).
 import { randomUUID } from 'node:crypto';
@@ -130,9 +131,16 @@ function jsonError(res, status, message) {
 const httpServer = http.createServer(async (req, res) => {
 	try {
 		const path = new URL(req.url, 'http://127.0.0.1').pathname;
-		const routes = { '/mcp': {}, '/mcp-json': { json: true }, '/mcp-forget': { forget: true }, '/mcp-auth': { auth: true } };
+		const routes = {
+			'/mcp': {},
+			'/mcp-json': { json: true },
+			'/mcp-forget': { forget: true },
+			'/mcp-auth': { auth: true },
+			'/mcp-slow': { slow: true },
+		};
 		const route = routes[path];
 		if (!route) return jsonError(res, 404, 'not found');
+		if (route.slow) await new Promise((resolve) => setTimeout(resolve, 250));
 		if (route.auth && req.headers.authorization !== `Bearer ${token}`) {
 			res.writeHead(401, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer' });
 			return res.end(JSON.stringify({ error: 'unauthorized' }));

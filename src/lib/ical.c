@@ -13,6 +13,8 @@
 #define ICAL_ZONEINFO_DIR "/usr/share/zoneinfo"
 #define ICAL_MAX_EXDATES 1000
 #define ICAL_MAX_OVERRIDES 1000
+#define ICAL_MAX_VTIMEZONES 16
+#define ICAL_MAX_OBSERVANCES 32
 
 /* A DATE or DATE-TIME value as written: a wall clock, UTC, or a wall clock in a zone. */
 typedef struct ical_dt {
@@ -33,6 +35,22 @@ typedef struct ical_vevent {
 	int nrd, caprd;
 } ical_vevent;
 
+/* A STANDARD or DAYLIGHT observance of a VTIMEZONE (RFC 5545 3.6.5): from its onset DTSTART (local time) on,
+ * repeating by RRULE, the zone is OFFSET_TO seconds east of UTC. */
+typedef struct ical_obs {
+	ical_dt start;
+	int has_start, has_to;
+	int offset_from, offset_to;
+	char *rrule;
+} ical_obs;
+
+/* A VTIMEZONE of the calendar object: how its TZID is read when the system does not know that name. */
+typedef struct ical_vtz {
+	char *tzid;
+	ical_obs obs[ICAL_MAX_OBSERVANCES];
+	int nobs;
+} ical_vtz;
+
 /* The state of one ical_collect call. */
 typedef struct ical_ctx {
 	arena *a;
@@ -47,6 +65,8 @@ typedef struct ical_ctx {
 		char *tzid, *zone;
 	} zcache[8];
 	int nz;
+	ical_vtz *vtz; /* the object's VTIMEZONEs (arena) */
+	int nvtz;
 } ical_ctx;
 
 static int ical_fail(ical_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -164,10 +184,18 @@ static char *zone_of(ical_ctx *c, const char *tzid)
 	return zone;
 }
 
-/* Seconds of wall clock WALL (seconds since 1970-01-01 00:00 of that clock) -> the instant, in T's zone. */
+static int vtz_offset(ical_ctx *c, const char *tzid, int64_t wall, int64_t *offset);
+
+/* Seconds of wall clock WALL (seconds since 1970-01-01 00:00 of that clock) -> the instant, in T's zone: an IANA
+ * zone through the C library, else the object's VTIMEZONE of that TZID, else (unknown, floating) as UTC. */
 static int64_t wall_to_utc(ical_ctx *c, const ical_dt *t, int64_t wall)
 {
-	if (t->date_only || t->utc || !t->zone || tz_use(c, t->zone) != 0)
+	int64_t off = 0;
+	if (t->date_only || t->utc)
+		return wall;
+	if (!t->zone)
+		return t->tzid && vtz_offset(c, t->tzid, wall, &off) == 0 ? wall - off : wall;
+	if (tz_use(c, t->zone) != 0)
 		return wall;
 	long long y;
 	int mo, d;
@@ -595,6 +623,94 @@ static int period_days(const ical_rule *r, long long sd, long long k, long long 
 	return n;
 }
 
+/* ---- VTIMEZONE ---- */
+
+/* A UTC offset "+hhmm", "-hhmm" or "+hhmmss" -> seconds; -1 when malformed (*OUT unchanged). */
+static int parse_offset(const char *v, int *out)
+{
+	size_t n = strlen(v);
+	int h, m, sec = 0;
+	if ((n != 5 && n != 7) || (v[0] != '+' && v[0] != '-') || digits(v + 1, 2, &h) || digits(v + 3, 2, &m) ||
+	    (n == 7 && digits(v + 5, 2, &sec)) || h > 23 || m > 59 || sec > 59)
+		return -1;
+	*out = (v[0] == '-' ? -1 : 1) * (h * 3600 + m * 60 + sec);
+	return 0;
+}
+
+/* A failure this reader recovers from (a VTIMEZONE part it cannot use): its message is dropped. Only ever
+ * reached while ERR is still empty: every real failure ends the parse. */
+static void forget_failure(ical_ctx *c)
+{
+	if (c->err && c->errlen)
+		c->err[0] = '\0';
+}
+
+/* The latest onset at or before WALL of observance O (its DTSTART, or a yearly RRULE's occurrence in WALL's year
+ * or the one before), or INT64_MIN. Other rules count from their DTSTART only. */
+static int64_t obs_onset(ical_ctx *c, const ical_obs *o, int64_t wall)
+{
+	int64_t s = dt_wall(&o->start), best = s <= wall ? s : INT64_MIN;
+	ical_rule r;
+	if (!o->rrule || s > wall)
+		return best;
+	if (parse_rule(c, o->rrule, &r) != 0) {
+		forget_failure(c);
+		return best;
+	}
+	if (r.freq != FREQ_YEARLY || r.unsupported || r.count)
+		return best;
+	long long wy, sd = cron_days_from_civil(o->start.y, o->start.mo, o->start.d), days[366], pstart;
+	int wm, wd;
+	cron_civil_from_days(wall >= 0 ? wall / 86400 : -((-wall + 86399) / 86400), &wy, &wm, &wd);
+	int64_t tod = o->start.h * 3600 + o->start.mi * 60 + o->start.s;
+	int64_t until = r.has_until ? dt_wall(&r.until) + (r.until.date_only ? 86399 : 0) : INT64_MAX;
+	for (long long y = wy - 1; y <= wy; y++) {
+		long long k = y - o->start.y;
+		if (k < 0 || k % r.interval != 0)
+			continue;
+		int n = period_days(&r, sd, k / r.interval, days, &pstart);
+		for (int i = 0; i < n; i++) {
+			int64_t t = (int64_t)days[i] * 86400 + tod;
+			if (t >= s && t <= wall && t <= until && t > best)
+				best = t;
+		}
+	}
+	return best;
+}
+
+/* The UTC offset in effect at wall time WALL in the object's VTIMEZONE TZID: that of the observance with the
+ * latest onset (before the first onset, the first observance's TZOFFSETFROM). Returns 0, or -1 when the object
+ * defines no usable VTIMEZONE of that name. Onsets are compared in wall time, so the hour around a change
+ * may be read with either offset. */
+static int vtz_offset(ical_ctx *c, const char *tzid, int64_t wall, int64_t *offset)
+{
+	const ical_vtz *z = NULL;
+	for (int i = 0; i < c->nvtz && !z; i++)
+		if (c->vtz[i].tzid && strcmp(c->vtz[i].tzid, tzid) == 0)
+			z = &c->vtz[i];
+	if (!z)
+		return -1;
+	int64_t best = INT64_MIN, earliest = INT64_MAX;
+	int found = 0;
+	for (int i = 0; i < z->nobs; i++) {
+		const ical_obs *o = &z->obs[i];
+		if (!o->has_start || !o->has_to)
+			continue;
+		int64_t s = dt_wall(&o->start), onset = obs_onset(c, o, wall);
+		if (s < earliest) {
+			earliest = s;
+			if (!found)
+				*offset = o->offset_from;
+		}
+		if (onset != INT64_MIN && onset >= best) {
+			best = onset;
+			*offset = o->offset_to;
+			found = 1;
+		}
+	}
+	return found || earliest != INT64_MAX ? 0 : -1;
+}
+
 /* ---- instances ---- */
 
 static void add_instance(ical_ctx *c, const ical_vevent *e, int64_t start, int64_t end, int recurring)
@@ -804,6 +920,24 @@ static int vevent_property(ical_ctx *c, ical_vevent *e, ical_line *ln)
 	return 0;
 }
 
+/* One property of a VTIMEZONE observance. What cannot be read leaves the observance unusable, not the object:
+ * the zone may be one the system knows anyway. */
+static void vtz_property(ical_ctx *c, ical_obs *o, const ical_line *ln)
+{
+	if (strcasecmp(ln->name, "DTSTART") == 0) {
+		o->has_start = parse_dt(c, ln->value, NULL, 0, &o->start, "VTIMEZONE DTSTART") == 0 && !o->start.date_only &&
+			       !o->start.utc;
+		if (!o->has_start)
+			forget_failure(c);
+	} else if (strcasecmp(ln->name, "TZOFFSETTO") == 0) {
+		o->has_to = parse_offset(ln->value, &o->offset_to) == 0;
+	} else if (strcasecmp(ln->name, "TZOFFSETFROM") == 0) {
+		(void)parse_offset(ln->value, &o->offset_from);
+	} else if (strcasecmp(ln->name, "RRULE") == 0) {
+		o->rrule = arena_strdup(c->a, ln->value);
+	}
+}
+
 /* Emits the instances of the collected events: masters expanded, overrides and single events as they are. */
 static int emit(ical_ctx *c, ical_vevent *ev, int nev)
 {
@@ -834,8 +968,10 @@ static int collect(ical_ctx *c, const char *text, size_t len)
 {
 	char *line = arena_alloc(c->a, ICAL_MAX_LINE + 1);
 	char stack[ICAL_MAX_DEPTH][64];
-	int depth = 0, vevent_depth = -1, nev = 0, capev = 0, seen_begin = 0;
+	int depth = 0, vevent_depth = -1, nev = 0, capev = 0, seen_begin = 0, vtz_depth = -1, obs_depth = -1;
 	ical_vevent *ev = NULL, *cur = NULL;
+	ical_vtz *tz = NULL;
+	ical_obs *obs = NULL;
 	size_t pos = 0;
 	if (len > ICAL_MAX_BYTES)
 		return ical_fail(c, "a calendar object is larger than %zu bytes", ICAL_MAX_BYTES);
@@ -887,6 +1023,15 @@ static int collect(ical_ctx *c, const char *text, size_t len)
 				cur = &ev[nev++];
 				memset(cur, 0, sizeof *cur);
 				vevent_depth = depth + 1;
+			} else if (depth == 1 && strcasecmp(ln.value, "VTIMEZONE") == 0 && c->nvtz < ICAL_MAX_VTIMEZONES) {
+				if (!c->vtz)
+					c->vtz = arena_alloc(c->a, ICAL_MAX_VTIMEZONES * sizeof *c->vtz);
+				tz = &c->vtz[c->nvtz++];
+				vtz_depth = depth + 1;
+			} else if (tz && depth == vtz_depth && tz->nobs < ICAL_MAX_OBSERVANCES &&
+				   (strcasecmp(ln.value, "STANDARD") == 0 || strcasecmp(ln.value, "DAYLIGHT") == 0)) {
+				obs = &tz->obs[tz->nobs++];
+				obs_depth = depth + 1;
 			}
 			depth++;
 		} else if (strcasecmp(ln.name, "END") == 0) {
@@ -898,11 +1043,23 @@ static int collect(ical_ctx *c, const char *text, size_t len)
 				cur = NULL;
 				vevent_depth = -1;
 			}
+			if (depth + 1 == obs_depth) {
+				obs = NULL;
+				obs_depth = -1;
+			}
+			if (depth + 1 == vtz_depth) {
+				tz = NULL;
+				vtz_depth = -1;
+			}
 		} else if (depth == 0) {
 			return ical_fail(c, "a content line outside BEGIN:VCALENDAR");
 		} else if (cur && depth == vevent_depth) {
 			if (vevent_property(c, cur, &ln) != 0)
 				return -1;
+		} else if (tz && depth == vtz_depth && strcasecmp(ln.name, "TZID") == 0) {
+			tz->tzid = arena_strdup(c->a, ln.value);
+		} else if (obs && depth == obs_depth) {
+			vtz_property(c, obs, &ln);
 		}
 	}
 	if (depth != 0 || !seen_begin)

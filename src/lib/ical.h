@@ -38,7 +38,8 @@ typedef struct ical_list {
  * to L every VEVENT instance overlapping [FROM, TO) (epoch seconds): lines are unfolded, text values
  * unescaped, DATE and DATE-TIME values read (UTC "Z", TZID zones known to the system's zoneinfo,
  * Windows zone names mapped to
- * their IANA zones, other zones and floating times taken as UTC), DTEND or DURATION give the end. A master with RRULE is expanded here
+ * their IANA zones, other TZIDs read with the object's VTIMEZONE (yearly STANDARD/DAYLIGHT rules), floating
+ * times and zones defined nowhere taken as UTC), DTEND or DURATION give the end. A master with RRULE is expanded here
  * (FREQ DAILY, WEEKLY, MONTHLY, YEARLY with INTERVAL, COUNT, UNTIL, BYDAY, BYMONTHDAY, BYMONTH;
  * RDATE date and date-time lists; EXDATE; instances overridden by a RECURRENCE-ID component of the same UID
  * are replaced by it);

@@ -320,6 +320,33 @@ static void tc_ical_errors(void)
 	CU_ASSERT_STRING_EQUAL(l.ev[0].tzid, "Mars Standard Time");
 	CU_ASSERT_PTR_NULL(l.ev[0].zone);
 	CU_ASSERT_EQUAL(l.ev[0].start, tc_utc(2026, 12, 1, 10, 0));
+	/* A TZID the system does not know, defined by the object's VTIMEZONE: its rules give the offset (the
+	 * European rules here: +01:00 in winter, +02:00 from the last Sunday of March). */
+	static const char custom[] =
+		"BEGIN:VCALENDAR\nBEGIN:VTIMEZONE\nTZID:Custom Central\nBEGIN:STANDARD\nDTSTART:19701025T030000\n"
+		"RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\nTZOFFSETFROM:+0200\nTZOFFSETTO:+0100\nEND:STANDARD\n"
+		"BEGIN:DAYLIGHT\nDTSTART:19700329T020000\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\nTZOFFSETFROM:+0100\n"
+		"TZOFFSETTO:+0200\nEND:DAYLIGHT\nEND:VTIMEZONE\n"
+		"BEGIN:VEVENT\nUID:w\nDTSTART;TZID=Custom Central:20260324T090000\nRRULE:FREQ=WEEKLY;COUNT=2\n"
+		"SUMMARY:Across DST\nEND:VEVENT\n"
+		"BEGIN:VTIMEZONE\nTZID:Fixed\nBEGIN:STANDARD\nDTSTART:19700101T000000\nTZOFFSETFROM:+0530\n"
+		"TZOFFSETTO:+0530\nEND:STANDARD\nEND:VTIMEZONE\n"
+		"BEGIN:VEVENT\nUID:f\nDTSTART;TZID=Fixed:20260325T120000\nSUMMARY:Fixed\nEND:VEVENT\nEND:VCALENDAR\n";
+	l = tc_ical(a, custom, tc_utc(2026, 3, 1, 0, 0), tc_utc(2026, 4, 30, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(l.n, 3);
+	CU_ASSERT_EQUAL(l.ev[0].start, tc_utc(2026, 3, 24, 8, 0));
+	CU_ASSERT_STRING_EQUAL(l.ev[0].tzid, "Custom Central");
+	CU_ASSERT_PTR_NULL(l.ev[0].zone);
+	CU_ASSERT_EQUAL(l.ev[1].start, tc_utc(2026, 3, 25, 6, 30));
+	CU_ASSERT_EQUAL(l.ev[2].start, tc_utc(2026, 3, 31, 7, 0));
+	/* A VTIMEZONE it cannot use does not fail the object; the time is then read as UTC. */
+	l = tc_ical(a,
+		    "BEGIN:VCALENDAR\nBEGIN:VTIMEZONE\nTZID:Broken\nBEGIN:STANDARD\nDTSTART:nonsense\n"
+		    "TZOFFSETTO:+9999\nRRULE:FREQ=YEARLY;BYDAY=XX\nEND:STANDARD\nEND:VTIMEZONE\n"
+		    "BEGIN:VEVENT\nDTSTART;TZID=Broken:20261201T100000\nEND:VEVENT\nEND:VCALENDAR\n",
+		    0, tc_utc(2100, 1, 1, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(l.n, 1);
+	CU_ASSERT_EQUAL(l.ev[0].start, tc_utc(2026, 12, 1, 10, 0));
 	/* Windows names (Exchange) map to their IANA zones. */
 	l = tc_ical(a,
 		    "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;TZID=\"Eastern Standard Time\":20260701T100000\n"
@@ -401,7 +428,7 @@ int test_calendar_suite(void)
 	    !CU_add_test(s, "ical: zones, all-day, escapes, folding, durations", tc_ical_basic) ||
 	    !CU_add_test(s, "ical: weekly recurrence with EXDATE, override and DST", tc_ical_recurrence) ||
 	    !CU_add_test(s, "ical: monthly, daily, yearly rules and server expansion", tc_ical_rules) ||
-	    !CU_add_test(s, "ical: malformed objects and unknown zones", tc_ical_errors) ||
+	    !CU_add_test(s, "ical: malformed objects, unknown zones, VTIMEZONE rules", tc_ical_errors) ||
 	    !CU_add_test(s, "caldav: connection URLs", tc_caldav_url) ||
 	    !CU_add_test(s, "caldav: events as JSON", tc_events_json))
 		return -1;

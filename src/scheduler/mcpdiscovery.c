@@ -58,6 +58,14 @@ static int discover(db *d, arena *a, const settings *cfg, const mcp_server_due *
 			snprintf(err, sizeof err, "discovery failed");
 		mcpclient_close(c);
 	}
+	/* last_error is VARCHAR(500): cut on a character boundary (the server's words may be multi-byte). */
+	size_t n = strlen(err);
+	if (n > 480) {
+		n = 480;
+		while (n > 0 && ((unsigned char)err[n] & 0xC0) == 0x80)
+			n--;
+		err[n] = '\0';
+	}
 	char *text = tools ? json_dumps(tools, JSON_COMPACT) : NULL;
 	size_t ntools = json_array_size(tools);
 	json_decref(tools);

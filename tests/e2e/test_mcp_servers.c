@@ -733,11 +733,14 @@ static void test_agent_runs(void)
  * log directory; it gets SIGTERM if this program dies. Its pid, or -1. */
 static pid_t second_scheduler(const char *stack_dir, const char *log)
 {
-	char dir[600], bin[700], logenv[700], errlog[700];
+	char dir[600], bin[700], logenv[700], errlog[700], asan[700], ubsan[700];
 	snprintf(dir, sizeof dir, "%s", E2E.admin);
 	snprintf(bin, sizeof bin, "%s/agentplatform-scheduler", dirname(dir));
 	snprintf(logenv, sizeof logenv, "AGENTPLATFORM_LOG_FILE=%s/log/%s", stack_dir, log);
 	snprintf(errlog, sizeof errlog, "%s/log/%s.stderr", stack_dir, log);
+	/* The sanitizer logs go where the stack's own programs write theirs (tests/run checks them). */
+	snprintf(asan, sizeof asan, "ASAN_OPTIONS=detect_leaks=1:log_path=%s/log/asan:abort_on_error=0", stack_dir);
+	snprintf(ubsan, sizeof ubsan, "UBSAN_OPTIONS=print_stacktrace=1:log_path=%s/log/ubsan", stack_dir);
 	pid_t parent = getpid();
 	fflush(NULL);
 	pid_t pid = fork();
@@ -751,7 +754,7 @@ static pid_t second_scheduler(const char *stack_dir, const char *log)
 	dup2(out, 1);
 	dup2(out, 2);
 	const char *argv[] = {bin, "--config", E2E.config, NULL};
-	const char *envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin", logenv, "ASAN_OPTIONS=detect_leaks=0", NULL};
+	const char *envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin", logenv, asan, ubsan, NULL};
 	execve(bin, (char *const *)argv, (char *const *)envp);
 	_exit(127);
 }

@@ -98,6 +98,18 @@ static int rollback(request *r)
 	return -1;
 }
 
+/* Begins a transaction with server r->param[0] of the caller's account read and locked into S; on failure
+ * (recorded) nothing is left open. */
+static int begin_locked(request *r, mcp_server_row *s)
+{
+	enum store_result res = db_begin(r->app->db);
+	if (res != STORE_OK)
+		return req_fail_store(r, res, NULL);
+	if ((res = store_mcp_server_get(r->app->db, r->a, r->account_id, r->param[0], 1, s)) != STORE_OK)
+		return req_fail_store(r, res, "MCP server not found"), rollback(r);
+	return 0;
+}
+
 /* Commits, then answers STATUS with server ID as read inside the transaction. */
 static int commit_and_respond(request *r, const char *id, int status)
 {
@@ -171,15 +183,11 @@ int v1_mcp_servers_create(request *r)
 
 int v1_mcp_servers_update(request *r)
 {
-	if (req_check_members(r, r->json, WRITABLE, READ_ONLY) != 0)
+	mcp_server_row s;
+	if (req_check_members(r, r->json, WRITABLE, READ_ONLY) != 0 || begin_locked(r, &s) != 0)
 		return -1;
 	db *d = r->app->db;
-	enum store_result res = db_begin(d);
-	if (res != STORE_OK)
-		return req_fail_store(r, res, NULL);
-	mcp_server_row s;
-	if ((res = store_mcp_server_get(d, r->a, r->account_id, r->param[0], 1, &s)) != STORE_OK)
-		return req_fail_store(r, res, "MCP server not found"), rollback(r);
+	enum store_result res;
 	mcp_server_fields old = {s.name, s.url, s.credential_id, s.enabled}, f;
 	json_t *before = req_keep(r, state_json(&old));
 	json_t *after = req_keep(r, mergepatch_apply(before, r->json));
@@ -212,13 +220,12 @@ int v1_mcp_servers_update(request *r)
 
 int v1_mcp_servers_delete(request *r)
 {
-	db *d = r->app->db;
-	enum store_result res = db_begin(d);
-	if (res != STORE_OK)
-		return req_fail_store(r, res, NULL);
 	mcp_server_row s;
-	if ((res = store_mcp_server_get(d, r->a, r->account_id, r->param[0], 1, &s)) != STORE_OK ||
-	    (res = store_mcp_server_delete(d, r->a, r->account_id, s.id)) != STORE_OK)
+	if (begin_locked(r, &s) != 0)
+		return -1;
+	db *d = r->app->db;
+	enum store_result res = store_mcp_server_delete(d, r->a, r->account_id, s.id);
+	if (res != STORE_OK)
 		return req_fail_store(r, res, "MCP server not found"), rollback(r);
 	if (audit_record(r, "mcp_server.deleted", "mcp_server", s.id, NULL) != 0)
 		return rollback(r);
@@ -230,15 +237,12 @@ int v1_mcp_servers_delete(request *r)
 int v1_mcp_servers_refresh(request *r)
 {
 	static const char *const NONE[] = {NULL};
-	if (req_check_members(r, r->json, NONE, NONE) != 0) /* an action: an empty body or {} */
+	mcp_server_row s;
+	/* An action: an empty body or {}. */
+	if (req_check_members(r, r->json, NONE, NONE) != 0 || begin_locked(r, &s) != 0)
 		return -1;
 	db *d = r->app->db;
-	enum store_result res = db_begin(d);
-	if (res != STORE_OK)
-		return req_fail_store(r, res, NULL);
-	mcp_server_row s;
-	if ((res = store_mcp_server_get(d, r->a, r->account_id, r->param[0], 1, &s)) != STORE_OK)
-		return req_fail_store(r, res, "MCP server not found"), rollback(r);
+	enum store_result res;
 	if (!s.enabled) {
 		req_fail(r, ERR_STATE_CONFLICT, "the MCP server is disabled; enable it to discover its tools");
 		return rollback(r);

@@ -786,7 +786,9 @@ static void test_email_and_approvals(void)
 	snprintf(args, sizeof args, "{\"to\":\"bob@example.com\",\"subject\":\"S\",\"body\":\"B\",\"credential_id\":\"%s\"}",
 		 smtp);
 	call_tool(&r, M.key, "send_email", args);
-	CHECK(TOOL_OK(r) != NULL);
+	char approval2[64] = "";
+	if ((s = TOOL_OK(r)))
+		snprintf(approval2, sizeof approval2, "%s", jstr(s, "approval_id") ? jstr(s, "approval_id") : "");
 	/* the credential must be the account's own, live, of type smtp */
 	const char *bad_ids[] = {bearer, other, "cred_nope"};
 	for (int i = 0; i < 3; i++) {
@@ -816,6 +818,21 @@ static void test_email_and_approvals(void)
 		CHECK_STR(jstr(json_array_get(jget(s, "approvals"), 0), "id"), approval);
 		CHECK(json_is_null(jget(s, "next_cursor")));
 	}
+	/* Approved, the scheduler performs it once with the tool's arguments: here the smtp server (port 9) refuses,
+	 * so the action fails with a readable error, and nothing was sent before the approval. */
+	http_call(&r, "POST", M.key, NULL, "/api/v1/approvals/%s/approve", approval2);
+	CHECK_STATUS(r, 200);
+	const char *st = NULL;
+	for (int i = 0; i < 150; i++) {
+		http_get(&g, M.key, "/api/v1/approvals/%s", approval2);
+		st = jstr(g.json, "data.action_result.status");
+		if (st && strcmp(st, "pending") != 0 && strcmp(st, "running") != 0)
+			break;
+		usleep(100 * 1000);
+	}
+	CHECK_STR(st, "failed");
+	CHECK(jstr(g.json, "data.action_result.error") != NULL);
+	resp_free(&g);
 	call_tool(&r, B.key, "list_pending_approvals", "{}");
 	if ((s = TOOL_OK(r))) {
 		size_t i;

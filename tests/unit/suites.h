@@ -8,6 +8,7 @@ int test_calendar_suite(void);
 int test_credential_suite(void);
 int test_cron_suite(void);
 int test_lib_suite(void);
+int test_mcp_suite(void);
 int test_mcpclient_suite(void);
 int test_openapi_suite(void);
 int test_outbound_suite(void);

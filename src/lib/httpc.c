@@ -24,6 +24,10 @@ struct httpc_xfer {
 	const char *capture;              /* header name to keep, or NULL */
 	char captured[HTTPC_MAX_CAPTURED + 1];
 	int has_captured;
+	int (*enough)(void *arg, const char *content_type, const char *body, size_t len);
+	void *enough_arg;
+	CURL *curl;
+	int stopped; /* ENOUGH said so: the body so far is the response */
 };
 
 int httpc_global_init(void)
@@ -66,6 +70,14 @@ static size_t httpc_write(char *data, size_t size, size_t nmemb, void *userp)
 	memcpy(x->buf + x->len, data, keep);
 	x->len += keep;
 	x->buf[x->len] = '\0';
+	if (!x->truncated && x->enough) {
+		char *ct = NULL;
+		curl_easy_getinfo(x->curl, CURLINFO_CONTENT_TYPE, &ct);
+		if (x->enough(x->enough_arg, ct, x->buf, x->len)) {
+			x->stopped = 1;
+			return 0; /* ends the transfer: CURLE_WRITE_ERROR, taken as success below */
+		}
+	}
 	return x->truncated ? 0 : n;
 }
 
@@ -202,6 +214,9 @@ int httpc_do(arena *a, const httpc_request *req, httpc_response *resp, char *err
 
 	if (!(c = curl_easy_init()))
 		abort();
+	x.curl = c;
+	x.enough = req->body_enough;
+	x.enough_arg = req->body_enough_arg;
 	char curlerr[CURL_ERROR_SIZE] = "";
 	CURLcode cr = CURLE_OK;
 #define HTTPC_SET(opt, val) \
@@ -255,7 +270,7 @@ int httpc_do(arena *a, const httpc_request *req, httpc_response *resp, char *err
 	}
 
 	cr = curl_easy_perform(c);
-	if (cr != CURLE_OK && !(cr == CURLE_WRITE_ERROR && x.truncated)) {
+	if (cr != CURLE_OK && !(cr == CURLE_WRITE_ERROR && (x.truncated || x.stopped))) {
 		if (x.sock.refused)
 			httpc_fail(err, errlen, "URL host resolves to an address that is not allowed");
 		else if (x.too_large)

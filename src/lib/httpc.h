@@ -23,6 +23,11 @@ typedef struct httpc_request {
 	int truncate;                  /* 0: a larger body is an error; 1: keep the first max bytes, set truncated */
 	int allow_private;             /* the server-side setting; never from an agent's config */
 	const char *capture_header;    /* a response header name whose (last) value is kept in RESP; may be NULL */
+	/* Called after each chunk of the body with all that has arrived (NUL-terminated) and the response's content
+	 * type (NULL if none); returning 1 ends the transfer there as a complete response (for a stream the server
+	 * keeps open after the part the caller needs). NULL: the body is read to its end. */
+	int (*body_enough)(void *arg, const char *content_type, const char *body, size_t len);
+	void *body_enough_arg;
 } httpc_request;
 
 typedef struct httpc_response {

@@ -152,8 +152,6 @@ static int parse_sse(const char *body, size_t len, long long id, json_t **result
 		}
 	}
 	free(data);
-	if (rc == 2)
-		return mcp_fail(err, errlen, "the server's event stream ended without the response"), 0;
 	return rc;
 }
 
@@ -171,8 +169,12 @@ int mcpclient_parse_response(const char *content_type, const char *body, size_t 
 			     char *err, size_t errlen)
 {
 	*result = NULL;
-	if (content_type_is(content_type, "text/event-stream"))
-		return parse_sse(body, len, id, result, err, errlen);
+	if (content_type_is(content_type, "text/event-stream")) {
+		int rc = parse_sse(body, len, id, result, err, errlen);
+		if (rc == 2)
+			return mcp_fail(err, errlen, "the server's event stream ended without the response"), 0;
+		return rc;
+	}
 	if (!content_type_is(content_type, "application/json"))
 		return mcp_fail(err, errlen, "the server answered with a content type other than JSON or an event stream");
 	int rc = consider(body, len, id, result, err, errlen);
@@ -183,6 +185,24 @@ int mcpclient_parse_response(const char *content_type, const char *body, size_t 
 
 /* ---- HTTP ---- */
 
+/* httpc's body_enough for one request: an event stream is complete once it holds the response with the id
+ * (servers SHOULD close the stream then, but need not). */
+struct awaited {
+	long long id;
+};
+
+static int stream_has_response(void *arg, const char *content_type, const char *body, size_t len)
+{
+	const struct awaited *w = arg;
+	if (!content_type_is(content_type, "text/event-stream"))
+		return 0;
+	json_t *result = NULL;
+	char err[8];
+	int rc = parse_sse(body, len, w->id, &result, err, sizeof err);
+	json_decref(result);
+	return rc != 2;
+}
+
 static long remaining_ms(const mcpclient *c)
 {
 	int64_t left = c->deadline_ms - util_now_ms();
@@ -191,7 +211,7 @@ static long remaining_ms(const mcpclient *c)
 
 /* One HTTP call to the endpoint with the session's headers. Returns 0 with RESP, or -1 with ERR. */
 static int call(mcpclient *c, const char *method, const char *body, long timeout_ms, const char *capture,
-		httpc_response *resp, char *err, size_t errlen)
+		struct awaited *w, httpc_response *resp, char *err, size_t errlen)
 {
 	const char *h[7];
 	int n = 0;
@@ -222,6 +242,8 @@ static int call(mcpclient *c, const char *method, const char *body, long timeout
 		.max_response_bytes = MCPCLIENT_MAX_RESPONSE,
 		.allow_private = c->o.allow_private,
 		.capture_header = capture,
+		.body_enough = w ? stream_has_response : NULL,
+		.body_enough_arg = w,
 	};
 	if (httpc_do(c->a, &req, resp, why, sizeof why) != 0)
 		return mcp_fail(err, errlen, "%s", why);
@@ -258,8 +280,9 @@ static int rpc(mcpclient *c, const char *method, json_t *params, json_t **result
 	char *body = dump(c->a, json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id", (json_int_t)id, "method",
 					  method, "params", params));
 	httpc_response resp;
+	struct awaited w = {id};
 	for (;;) {
-		if (call(c, "POST", body, remaining_ms(c), init ? "Mcp-Session-Id" : NULL, &resp, err, errlen) != 0)
+		if (call(c, "POST", body, remaining_ms(c), init ? "Mcp-Session-Id" : NULL, &w, &resp, err, errlen) != 0)
 			return -1;
 		if (resp.status == 404 && c->session_id && !init && !c->reinitialized) {
 			c->reinitialized = 1;
@@ -291,7 +314,7 @@ static int notify(mcpclient *c, const char *method, char *err, size_t errlen)
 {
 	char *body = dump(c->a, json_pack("{s:s, s:s}", "jsonrpc", "2.0", "method", method));
 	httpc_response resp;
-	if (call(c, "POST", body, remaining_ms(c), NULL, &resp, err, errlen) != 0)
+	if (call(c, "POST", body, remaining_ms(c), NULL, NULL, &resp, err, errlen) != 0)
 		return -1;
 	if (resp.status != 202 && resp.status != 200 && resp.status != 204)
 		return status_error(resp.status, err, errlen);
@@ -434,7 +457,7 @@ void mcpclient_close(mcpclient *c)
 	long left = remaining_ms(c);
 	httpc_response resp;
 	char err[160];
-	call(c, "DELETE", NULL, left < MCPCLIENT_CLOSE_TIMEOUT_MS ? left : MCPCLIENT_CLOSE_TIMEOUT_MS, NULL, &resp, err,
-	     sizeof err);
+	call(c, "DELETE", NULL, left < MCPCLIENT_CLOSE_TIMEOUT_MS ? left : MCPCLIENT_CLOSE_TIMEOUT_MS, NULL, NULL, &resp,
+	     err, sizeof err);
 	c->session_id = NULL;
 }

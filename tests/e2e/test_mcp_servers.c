@@ -323,6 +323,10 @@ static void test_crud(void)
 	resp_free(&r);
 }
 
+static int run_once(const char *agent, char *run, struct resp *r);
+static void run_messages(const char *run, char *out, size_t outlen);
+static int make_tool_agent(const char *server, const char *tool, const char *args, char *agent);
+
 static void test_discovery(void)
 {
 	struct resp r = {0};
@@ -354,6 +358,18 @@ static void test_discovery(void)
 	snprintf(body, sizeof body, "{\"name\":\"dead\",\"url\":\"http://127.0.0.1:%d/mcp\"}", dead_port);
 	if (create(T.key, "/api/v1/mcp-servers", id, "%s", body) && DISCOVERED_AS(id, "error", r))
 		CHECK(strstr(jstr(r.json, "data.last_error"), "could not connect") != NULL);
+
+	/* A server that keeps each SSE stream open after the response: the client stops reading at the response
+	 * (well within mcp_client_timeout_seconds), and a tool call works the same way. */
+	if (make_server("/mcp-linger", NULL, id) && discovered(id, &r) && CHECK_STR(jstr(r.json, "data.status"), "ok")) {
+		CHECK(json_array_size(jget(r.json, "data.tools")) == 1);
+		char agent[64], run[64], msgs[256];
+		if (make_tool_agent(id, "echo", "{\"text\":\"from a lingering stream\"}", agent) && run_once(agent, run, &r)) {
+			CHECK_STR(jstr(r.json, "data.status"), "succeeded");
+			run_messages(run, msgs, sizeof msgs);
+			CHECK_STR(msgs, "from a lingering stream");
+		}
+	}
 
 	/* A server that accepts the connection and never answers: the discovery ends at
 	 * mcp_client_timeout_seconds (3 s on the test stack), with a readable error. */

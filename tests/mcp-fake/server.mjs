@@ -9,6 +9,9 @@
 //                 initialize (the client sees 404 inside a session and must initialize again)
 //   /mcp-auth     like /mcp, but every request needs "Authorization: Bearer <token>" (401 otherwise)
 //   /mcp-slow     like /mcp, but every answer comes 250 ms late
+//   /mcp-linger   written by hand (the SDK always closes its streams): answers initialize, tools/list and
+//                 tools/call (echo) as SSE streams that stay open for 30 s after the response, as the
+//                 specification allows; a client must stop reading once its response has arrived
 // tools/list pages two tools at a time (nextCursor). Tools: echo, add (structuredContent), fail (isError),
 // picture (an image and a text block), lorem (a long text).
 import { randomUUID } from 'node:crypto';
@@ -128,9 +131,43 @@ function jsonError(res, status, message) {
 	res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
 }
 
+// The /mcp-linger server: one SSE event with the response, then the stream stays open.
+async function linger(req, res) {
+	if (req.method === 'DELETE') return res.writeHead(200).end();
+	if (req.method !== 'POST') return jsonError(res, 405, 'Method not allowed');
+	let msg;
+	try {
+		msg = JSON.parse(await readBody(req));
+	} catch {
+		return jsonError(res, 400, 'Parse error');
+	}
+	if (msg.id === undefined) return res.writeHead(202).end();
+	let result;
+	if (msg.method === 'initialize')
+		result = {
+			protocolVersion: msg.params?.protocolVersion ?? '2025-06-18',
+			capabilities: { tools: {} },
+			serverInfo: { name: 'linger', version: '1.0.0' },
+		};
+	else if (msg.method === 'tools/list') result = { tools: [TOOLS[0]] };
+	else if (msg.method === 'tools/call' && msg.params?.name === 'echo')
+		result = { content: [{ type: 'text', text: String(msg.params.arguments?.text ?? '') }] };
+	const body = result
+		? { jsonrpc: '2.0', id: msg.id, result }
+		: { jsonrpc: '2.0', id: msg.id, error: { code: -32601, message: 'not here' } };
+	const headers = { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' };
+	if (msg.method === 'initialize') headers['Mcp-Session-Id'] = randomUUID();
+	res.writeHead(200, headers);
+	res.write(': lingering stream\n\n');
+	res.write(`event: message\ndata: ${JSON.stringify(body)}\n\n`);
+	const timer = setTimeout(() => res.end(), 30000);
+	res.on('close', () => clearTimeout(timer));
+}
+
 const httpServer = http.createServer(async (req, res) => {
 	try {
 		const path = new URL(req.url, 'http://127.0.0.1').pathname;
+		if (path === '/mcp-linger') return await linger(req, res);
 		const routes = {
 			'/mcp': {},
 			'/mcp-json': { json: true },

@@ -215,6 +215,34 @@ static void ensure_request_id(request *r)
 	}
 }
 
+/* Runs the route's handler. A handler that failed on an InnoDB deadlock or lock wait timeout before
+ * committing anything runs again (at most twice more): its transaction was rolled back as a whole, so
+ * the client sees the retried answer instead of a 500 for a transient conflict. */
+static void run_handler(request *r, const route *rt)
+{
+	int nhdr = r->nhdr;
+	for (int attempt = 0;; attempt++) {
+		db_mark(r->app->db);
+		if (rt->handler(r) != 0 && r->err == ERR_NONE) {
+			log_error("request %s: handler of %s %s failed without a reason", r->request_id, rt->method,
+				  rt->path);
+			req_fail(r, ERR_INTERNAL, "internal error");
+		}
+		if (r->err != ERR_INTERNAL || attempt == 2 || !db_retryable(r->app->db))
+			return;
+		log_warn("request %s: %s %s hit a lock conflict; running it again", r->request_id, rt->method, rt->path);
+		db_rollback(r->app->db);
+		r->err = ERR_NONE;
+		r->err_message = r->err_param = NULL;
+		r->finalized = 0;
+		r->status = 0;
+		r->out = NULL;
+		r->raw_out = NULL;
+		r->raw_out_len = 0;
+		r->nhdr = nhdr;
+	}
+}
+
 void pipeline_run(request *r)
 {
 	long long rate_limit = 0;
@@ -239,10 +267,7 @@ void pipeline_run(request *r)
 			return; /* replayed, refused, or failed: the answer is set */
 		tracked = 1;
 	}
-	if (rt->handler(r) != 0 && r->err == ERR_NONE) {
-		log_error("request %s: handler of %s %s failed without a reason", r->request_id, rt->method, rt->path);
-		req_fail(r, ERR_INTERNAL, "internal error");
-	}
+	run_handler(r, rt);
 	if (tracked)
 		idempotency_end(r);
 }

@@ -23,6 +23,9 @@ struct db {
 	MYSQL *conn; /* NULL while disconnected */
 	int in_txn;  /* between a successful db_begin and its commit or rollback */
 	unsigned int last_errno; /* of the last failed call */
+	int lock_conflict;       /* a deadlock or lock wait timeout since db_mark */
+	unsigned long writes;    /* commits and autocommitted writes, counted for db_retryable */
+	unsigned long writes_at_mark;
 	int nstmts;
 	struct cached_stmt stmts[MAX_STATEMENTS];
 };
@@ -69,8 +72,17 @@ static int connect_if_needed(db *d)
 	mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &t);
 	mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &t);
 	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	mysql_options(m, MYSQL_INIT_COMMAND,
-		      "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION'");
+	/* A row lock wait must end (error 1205, which the API retries) before the client's read timeout
+	 * would drop the connection. */
+	int lock_wait = d->cfg->db_lock_wait_seconds;
+	if (lock_wait >= d->cfg->db_timeout_seconds)
+		lock_wait = d->cfg->db_timeout_seconds > 1 ? d->cfg->db_timeout_seconds - 1 : 1;
+	char init[200];
+	snprintf(init, sizeof init,
+		 "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION', "
+		 "innodb_lock_wait_timeout = %d",
+		 lock_wait);
+	mysql_options(m, MYSQL_INIT_COMMAND, init);
 	const char *sock = d->cfg->db_socket && *d->cfg->db_socket ? d->cfg->db_socket : NULL;
 	if (!mysql_real_connect(m, sock ? NULL : d->cfg->db_host, d->cfg->db_user, d->cfg->db_password,
 				d->cfg->db_name, sock ? 0 : (unsigned int)d->cfg->db_port, sock, 0)) {
@@ -95,6 +107,11 @@ static enum store_result fail(db *d, unsigned int e, const char *msg, const char
 	d->last_errno = e;
 	if (e == ER_DUP_ENTRY)
 		return STORE_CONFLICT;
+	if (e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT) {
+		d->lock_conflict = 1;
+		log_warn("mariadb lock conflict %u: %s; statement: %.120s", e, msg, sql);
+		return STORE_ERROR;
+	}
 	if (is_connection_error(e)) {
 		log_error("mariadb connection lost (%u: %s); reconnecting on next use", e, msg);
 		disconnect(d);
@@ -163,7 +180,20 @@ enum store_result db_commit(db *d)
 {
 	enum store_result res = simple(d, "COMMIT");
 	d->in_txn = 0;
+	if (res == STORE_OK)
+		d->writes++;
 	return res;
+}
+
+void db_mark(db *d)
+{
+	d->lock_conflict = 0;
+	d->writes_at_mark = d->writes;
+}
+
+int db_retryable(const db *d)
+{
+	return d->lock_conflict && d->writes == d->writes_at_mark;
 }
 
 void db_rollback(db *d)
@@ -401,6 +431,8 @@ static enum store_result exec_once(db *d, const char *sql, store_params *p, aren
 	if (mysql_stmt_execute(st) != 0)
 		return fail(d, mysql_stmt_errno(st), mysql_stmt_error(st), sql);
 	res = fetch_rows(d, st, sql, a, out);
+	if (res == STORE_OK && !d->in_txn && mysql_stmt_field_count(st) == 0)
+		d->writes++; /* an autocommitted write: work a retry of the request would repeat */
 	if (res == STORE_OK && out) {
 		out->affected = mysql_stmt_affected_rows(st);
 		out->insert_id = mysql_stmt_insert_id(st);

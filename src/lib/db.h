@@ -28,4 +28,11 @@ enum store_result db_commit(db *d);
 /* Always safe to call, also after an error or without a transaction. */
 void db_rollback(db *d);
 
+/* InnoDB resolves a deadlock by rolling one transaction back, and a lock wait can time out; both are
+ * transient. db_mark starts watching; db_retryable then answers 1 when a statement since the mark failed
+ * on such a lock conflict and nothing was committed since (no COMMIT, no autocommitted write), so the
+ * whole step can safely run again after a db_rollback. */
+void db_mark(db *d);
+int db_retryable(const db *d);
+
 #endif

@@ -47,6 +47,7 @@ static const struct setting_spec SPECS[] = {
 	{"sql_dir", K_STR, S(sql_dir), 0, 0, 0},
 	{"agents_max_per_account", K_INT, S(agents_max_per_account), 0, 0, 10000000},
 	{"db_timeout_seconds", K_INT, S(db_timeout_seconds), 0, 1, 600},
+	{"db_lock_wait_seconds", K_INT, S(db_lock_wait_seconds), 0, 1, 600},
 	{"redis_timeout_ms", K_INT, S(redis_timeout_ms), 0, 10, 60000},
 	{"allow_private_addresses", K_BOOL, S(allow_private_addresses), 0, 0, 0},
 	{"queued_runs_max_per_agent", K_INT, S(queued_runs_max_per_agent), 0, 1, 10000000},
@@ -283,6 +284,7 @@ settings *settings_new(const char *path, char *err, size_t errlen)
 	s->sql_dir = xstrdup(AP_DATADIR "/agentplatform/sql");
 	s->agents_max_per_account = 1000;
 	s->db_timeout_seconds = 5;
+	s->db_lock_wait_seconds = 3;
 	s->redis_timeout_ms = 1000;
 	s->queued_runs_max_per_agent = 1000;
 	s->hook_rate_limit_per_minute = 60;

@@ -30,6 +30,7 @@ typedef struct settings {
 	char *sql_dir;            /* sql_dir, default DATADIR/agentplatform/sql */
 	int agents_max_per_account; /* agents_max_per_account, default 1000 */
 	int db_timeout_seconds;   /* db_timeout_seconds, connect/read/write timeout, default 5 */
+	int db_lock_wait_seconds; /* db_lock_wait_seconds, innodb_lock_wait_timeout of our sessions, default 3 */
 	int redis_timeout_ms;     /* redis_timeout_ms, connect and command timeout, default 1000 */
 	int allow_private_addresses; /* allow_private_addresses (true|false, default false): outbound calls may
 				      * reach loopback/private networks (local stacks and tests only) */

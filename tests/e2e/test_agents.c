@@ -1,6 +1,11 @@
 /* test_agents: every /api/v1/agents endpoint, its errors, pagination, merge patch, isolation and audit rows. */
 #include "e2e.h"
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -943,6 +948,75 @@ static void test_quota(void)
 	resp_free(&r);
 }
 
+/* 1 when the API log holds LINE_PART for request REQUEST_ID. */
+static int api_log_has(const char *request_id, const char *line_part)
+{
+	const char *dir = getenv("AP_TEST_STACK_DIR");
+	if (!dir || !request_id)
+		return 0;
+	char path[600], line[1024], want[200];
+	snprintf(path, sizeof path, "%s/log/api.log", dir);
+	snprintf(want, sizeof want, "request %s: ", request_id);
+	FILE *f = fopen(path, "r");
+	int found = 0;
+	while (f && !found && fgets(line, sizeof line, f))
+		found = strstr(line, want) && strstr(line, line_part);
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* A PATCH that waits on a row lock past the stack's db_lock_wait_seconds (1 s in tests/e2e/stack.conf) fails
+ * with InnoDB's lock wait timeout before committing anything: the pipeline runs it again and the client gets
+ * the answer of the retry (200) instead of a 500. Another session holds the agent's row for 1.5 s. */
+static void test_lock_conflict_retried(void)
+{
+	char id[64];
+	struct resp r = {0};
+	if (!CHECK(create(&r, A.key, "{\"name\":\"locked\",\"type\":\"echo\"}", id) == 201))
+		return;
+	char sql[300], pw[300];
+	snprintf(sql, sizeof sql,
+		 "START TRANSACTION; SELECT id FROM agents WHERE id = '%s' FOR UPDATE; SELECT GET_LOCK('e2e-held-%s', 5); "
+		 "SELECT SLEEP(1.5); COMMIT;",
+		 id, id);
+	snprintf(pw, sizeof pw, "-p%s", E2E.db_password);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+		if (devnull >= 0)
+			dup2(devnull, STDOUT_FILENO);
+		execlp("mariadb", "mariadb", "--no-defaults", "-S", E2E.db_socket, "-u", E2E.db_user, pw, E2E.db_name,
+		       "-e", sql, (char *)NULL);
+		_exit(127);
+	}
+	if (!CHECK(pid > 0))
+		return;
+	/* Wait until that session holds the row (it takes a named lock right after; at most 10 s). */
+	char lock_name[100];
+	snprintf(lock_name, sizeof lock_name, "e2e-held-%s", id);
+	int held = 0;
+	for (int i = 0; i < 200 && !held; i++) {
+		struct rows q = {0};
+		held = e2e_sql(&q, "SELECT IS_USED_LOCK(?)", (const char *[]){lock_name, NULL}) > 0 && q.n == 1 &&
+		       q.cell[0][0] != NULL;
+		rows_free(&q);
+		if (!held)
+			usleep(50 * 1000);
+	}
+	CHECK(held);
+	http_call(&r, "PATCH", A.key, "{\"name\":\"patched through a lock\"}", "/api/v1/agents/%s", id);
+	CHECK_STATUS(r, 200);
+	CHECK_STR(jstr(r.json, "data.name"), "patched through a lock");
+	int status = 0;
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* The retry happened (the lock outlasted one wait): its warning names this request. */
+	e2e_check(api_log_has(resp_header(&r, "X-Request-Id"), "hit a lock conflict"), __FILE__, __LINE__,
+		  "no lock-conflict retry logged for request %s", resp_header(&r, "X-Request-Id"));
+	resp_free(&r);
+}
+
 int suite_agents_register(void)
 {
 	CU_pSuite s = CU_add_suite("agents", init, NULL);
@@ -956,7 +1030,8 @@ int suite_agents_register(void)
 	    !CU_add_test(s, "pause and resume", test_pause_resume) ||
 	    !CU_add_test(s, "another account's agent is 404", test_cross_account) ||
 	    !CU_add_test(s, "audit rows for every write", test_audit_trail) ||
-	    !CU_add_test(s, "agent quota: 422 limit_exceeded", test_quota))
+	    !CU_add_test(s, "agent quota: 422 limit_exceeded", test_quota) ||
+	    !CU_add_test(s, "a request that meets a row lock timeout is run again", test_lock_conflict_retried))
 		return -1;
 	return 0;
 }

@@ -113,6 +113,9 @@ static void smtp_stop(void)
 		closedir(d);
 	rmdir(maildir);
 	unlink(portfile);
+	char log[320];
+	snprintf(log, sizeof log, "%s.log", maildir);
+	unlink(log);
 }
 
 /* The messages the server accepted for RCPT (one of their recipients), oldest first (caller decrefs). */

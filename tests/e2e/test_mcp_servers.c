@@ -103,6 +103,31 @@ static int start_fake(void)
 	return -1;
 }
 
+/* GET /stats of the fake (plain HTTP/1.0 on a socket: not an API call, so not recorded for the spec check). */
+#define STATS_REQUEST "GET /stats HTTP/1.0\r\n\r\n"
+
+static json_t *fake_stats(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)fake_port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	char buf[4096];
+	size_t len = 0;
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    write(fd, STATS_REQUEST, sizeof STATS_REQUEST - 1) != (ssize_t)(sizeof STATS_REQUEST - 1)) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	ssize_t n;
+	while (len < sizeof buf - 1 && (n = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	const char *body = strstr(buf, "\r\n\r\n");
+	return body ? json_loads(body + 4, 0, NULL) : NULL;
+}
+
 static int init(void)
 {
 	if (e2e_tenant(&T, "mcp", "all", GENEROUS) != 0 || e2e_tenant(&OTHER, "mcp-other", "all", GENEROUS) != 0 ||
@@ -389,6 +414,11 @@ static void test_discovery(void)
 	snprintf(body, sizeof body, "{\"name\":\"nothing\",\"url\":\"%s/nothing\"}", base);
 	if (create(T.key, "/api/v1/mcp-servers", id, "%s", body) && DISCOVERED_AS(id, "error", r))
 		CHECK(strstr(jstr(r.json, "data.last_error"), "initialize: the server answered HTTP 404") != NULL);
+
+	/* Every discovery ended its session with DELETE: the SDK server holds none (the forgotten ones it dropped). */
+	json_t *stats = fake_stats();
+	CHECK(json_is_integer(jget(stats, "sessions")) && json_integer_value(jget(stats, "sessions")) == 0);
+	json_decref(stats);
 	resp_free(&r);
 }
 

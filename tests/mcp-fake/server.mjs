@@ -12,6 +12,7 @@
 //   /mcp-linger   written by hand (the SDK always closes its streams): answers initialize, tools/list and
 //                 tools/call (echo) as SSE streams that stay open for 30 s after the response, as the
 //                 specification allows; a client must stop reading once its response has arrived
+//   /stats        {"sessions": N}: the SDK sessions still open (clients end theirs with DELETE)
 // tools/list pages two tools at a time (nextCursor). Tools: echo, add (structuredContent), fail (isError),
 // picture (an image and a text block), lorem (a long text).
 import { randomUUID } from 'node:crypto';
@@ -168,6 +169,10 @@ const httpServer = http.createServer(async (req, res) => {
 	try {
 		const path = new URL(req.url, 'http://127.0.0.1').pathname;
 		if (path === '/mcp-linger') return await linger(req, res);
+		if (path === '/stats') {
+			res.writeHead(200, { 'Content-Type': 'application/json' });
+			return res.end(JSON.stringify({ sessions: sessions.size }));
+		}
 		const routes = {
 			'/mcp': {},
 			'/mcp-json': { json: true },

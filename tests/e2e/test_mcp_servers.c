@@ -396,6 +396,11 @@ static void test_discovery(void)
 		}
 	}
 
+	/* A server that answers initialize with a version before Streamable HTTP: refused, readably. */
+	if (make_server("/mcp-old", NULL, id) && DISCOVERED_AS(id, "error", r))
+		CHECK_STR(jstr(r.json, "data.last_error"),
+			  "initialize: the server does not speak a protocol version this client supports (2025-11-25)");
+
 	/* A server that accepts the connection and never answers: the discovery ends at
 	 * mcp_client_timeout_seconds (3 s on the test stack), with a readable error. */
 	int mute = socket(AF_INET, SOCK_STREAM, 0);

@@ -12,6 +12,7 @@
 //   /mcp-linger   written by hand (the SDK always closes its streams): answers initialize, tools/list and
 //                 tools/call (echo) as SSE streams that stay open for 30 s after the response, as the
 //                 specification allows; a client must stop reading once its response has arrived
+//   /mcp-old      like /mcp-linger, but it answers initialize with protocol version 2024-11-05 (HTTP+SSE era)
 //   /stats        {"sessions": N}: the SDK sessions still open (clients end theirs with DELETE)
 // tools/list pages two tools at a time (nextCursor). Tools: echo, add (structuredContent), fail (isError),
 // picture (an image and a text block), lorem (a long text).
@@ -133,7 +134,7 @@ function jsonError(res, status, message) {
 }
 
 // The /mcp-linger server: one SSE event with the response, then the stream stays open.
-async function linger(req, res) {
+async function linger(req, res, version) {
 	if (req.method === 'DELETE') return res.writeHead(200).end();
 	if (req.method !== 'POST') return jsonError(res, 405, 'Method not allowed');
 	let msg;
@@ -146,7 +147,7 @@ async function linger(req, res) {
 	let result;
 	if (msg.method === 'initialize')
 		result = {
-			protocolVersion: msg.params?.protocolVersion ?? '2025-06-18',
+			protocolVersion: version ?? msg.params?.protocolVersion ?? '2025-06-18',
 			capabilities: { tools: {} },
 			serverInfo: { name: 'linger', version: '1.0.0' },
 		};
@@ -169,6 +170,7 @@ const httpServer = http.createServer(async (req, res) => {
 	try {
 		const path = new URL(req.url, 'http://127.0.0.1').pathname;
 		if (path === '/mcp-linger') return await linger(req, res);
+		if (path === '/mcp-old') return await linger(req, res, '2024-11-05');
 		if (path === '/stats') {
 			res.writeHead(200, { 'Content-Type': 'application/json' });
 			return res.end(JSON.stringify({ sessions: sessions.size }));

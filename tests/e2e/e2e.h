@@ -110,6 +110,9 @@ void e2e_sql_close(void);
 
 /* Runs AP_TEST_STACK ARG (redis-stop | redis-start). Returns its exit status, -1 if it did not run. */
 int e2e_stack(const char *arg);
+/* Replaces the stack's extra settings (AP_TEST_STACK_DIR/etc/agentplatform.extra.conf, appended to its config at
+ * every start) with the printf FMT, then restarts what the change concerns (AP_TEST_STACK start). 0 or -1. */
+int e2e_stack_settings(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ------------------------------------------------------------------------------------------------
  * Checks: each records a CUnit assertion at the caller's line, with the actual values on failure, and

@@ -460,6 +460,29 @@ int e2e_stack(const char *arg)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+int e2e_stack_settings(const char *fmt, ...)
+{
+	const char *dir = getenv("AP_TEST_STACK_DIR");
+	if (!dir || !*dir) {
+		fprintf(stderr, "e2e: AP_TEST_STACK_DIR is not set (tests/run exports it)\n");
+		return -1;
+	}
+	char path[600];
+	snprintf(path, sizeof path, "%s/etc/agentplatform.extra.conf", dir);
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "e2e: cannot write %s\n", path);
+		return -1;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	if (fclose(f) != 0)
+		return -1;
+	return e2e_stack("start") == 0 ? 0 : -1;
+}
+
 static int tenant_counter;
 
 int e2e_key(const struct tenant *t, const char *scopes, const char *const *extra, char *key, char *key_id)

@@ -126,20 +126,13 @@ static int make_agent(const char *key, char *id, const char *body)
  * whose config changed. */
 static int configure(const char *forecast, int timeout)
 {
-	char path[600];
-	snprintf(path, sizeof path, "%s/etc/agentplatform.extra.conf", stack_dir);
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return -1;
-	fprintf(f,
-		"# Written by the e2e suite \"mcp\": the weather service is its fake server.\n"
-		"weather_geocoding_url = %s/v1/search\nweather_forecast_url = %s%s\n"
-		"mcp_allowed_origins = http://localhost:6274, https://app.example.com\n",
-		fake, fake, forecast ? forecast : "/v1/forecast");
+	char limit[64] = "";
 	if (timeout > 0)
-		fprintf(f, "mcp_tool_timeout_seconds = %d\n", timeout);
-	fclose(f);
-	return e2e_stack("start") == 0 ? 0 : -1;
+		snprintf(limit, sizeof limit, "mcp_tool_timeout_seconds = %d\n", timeout);
+	return e2e_stack_settings("# Written by the e2e suite \"mcp\": the weather service is its fake server.\n"
+				  "weather_geocoding_url = %s/v1/search\nweather_forecast_url = %s%s\n"
+				  "mcp_allowed_origins = http://localhost:6274, https://app.example.com\n%s",
+				  fake, fake, forecast ? forecast : "/v1/forecast", limit);
 }
 
 static int init(void)

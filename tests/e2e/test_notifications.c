@@ -41,17 +41,9 @@ static int init(void)
 		return -1;
 	snprintf(fake, sizeof fake, "http://127.0.0.1:%d", port);
 	/* The weather service is this suite's fake server (the stack restarts what the changed config concerns). */
-	char path[600];
-	snprintf(path, sizeof path, "%s/etc/agentplatform.extra.conf", dir);
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return -1;
-	fprintf(f,
-		"# Written by the e2e suite \"notifications\": the weather service is its fake server.\n"
-		"weather_geocoding_url = %s/v1/search\nweather_forecast_url = %s/v1/forecast\n",
-		fake, fake);
-	fclose(f);
-	return e2e_stack("start") == 0 ? 0 : -1;
+	return e2e_stack_settings("# Written by the e2e suite \"notifications\": the weather service is its fake server.\n"
+				  "weather_geocoding_url = %s/v1/search\nweather_forecast_url = %s/v1/forecast\n",
+				  fake, fake);
 }
 
 static int cleanup(void)

@@ -360,18 +360,11 @@ static int init(void)
 		return -1;
 	}
 	snprintf(fake, sizeof fake, "http://127.0.0.1:%d", port);
-	/* The stack's own place for extra settings (appended to its config on every start); the restart that
-	 * follows gives the API workers and the scheduler the fake's URLs. */
-	char path[600];
-	snprintf(path, sizeof path, "%s/etc/agentplatform.extra.conf", stack_dir);
-	FILE *f = fopen(path, "w");
-	if (!f)
+	/* The restart gives the API workers and the scheduler the fake's URLs. */
+	if (e2e_stack_settings("# Written by the e2e suite \"runs\": the weather service is its fake server.\n"
+			       "weather_geocoding_url = %s/v1/search\nweather_forecast_url = %s/v1/forecast\n",
+			       fake, fake) != 0)
 		return -1;
-	fprintf(f,
-		"# Written by the e2e suite \"runs\": the weather service is its fake server.\n"
-		"weather_geocoding_url = %s/v1/search\nweather_forecast_url = %s/v1/forecast\n",
-		fake, fake);
-	fclose(f);
 	return scheduler_start();
 }
 

@@ -133,6 +133,13 @@ async function exercise(label, client, transport, { wantVersion, versionOf, page
     check(seen.length - before === 2, `${label}: get_weather made two requests to the fake`, seen.slice(before));
     const bad = await client.callTool({ name: "get_weather", arguments: {} });
     check(bad.isError === true && /location/.test(bad.content?.[0]?.text), `${label}: bad arguments are a tool error`, bad);
+    let unknown;
+    try {
+      await client.callTool({ name: "no_such_tool", arguments: {} });
+    } catch (e) {
+      unknown = e;
+    }
+    check(unknown?.code === -32602, `${label}: an unknown tool is a -32602 error`, String(unknown));
   } catch (e) {
     check(false, `${label}: get_weather`, String(e?.stack || e));
   }

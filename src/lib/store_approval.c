@@ -80,6 +80,12 @@ static const char SQL_EXPIRE[] = "UPDATE approvals SET status = 'expired', decid
 
 static const char SQL_ACTION_CLAIM[] = "UPDATE approvals SET action_status = 'running', action_at = UTC_TIMESTAMP(3) "
 				       "WHERE id = ? AND status = 'approved' AND action_status = 'pending'";
+/* An agent run's approved action (its approval has no action_status until the run performs it). */
+static const char SQL_RUN_ACTION_CLAIM[] =
+	"UPDATE approvals SET action_status = 'running', action_at = UTC_TIMESTAMP(3) "
+	"WHERE run_id = ? AND action = ? AND status = 'approved' AND action_status IS NULL";
+static const char SQL_RUN_ACTION_LATEST[] = "SELECT " APR_COLUMNS " FROM approvals p WHERE p.run_id = ? AND p.action = ? "
+					    "AND p.status = 'approved' ORDER BY p.id DESC LIMIT 1";
 static const char SQL_ACTION_FINISH[] = "UPDATE approvals SET action_status = IF(? IS NULL, 'succeeded', 'failed'), "
 					"action_error = LEFT(?, 600), action_at = UTC_TIMESTAMP(3) "
 					"WHERE id = ? AND action_status = 'running'";
@@ -401,6 +407,22 @@ enum store_result store_approval_action_claim(db *d, arena *a, const char *id, a
 	if (r.affected == 0)
 		return STORE_NOT_FOUND;
 	return select_one(d, a, SQL_GET_ANY, id, NULL, out);
+}
+
+enum store_result store_approval_run_action_claim(db *d, arena *a, const char *run_id, const char *action,
+						 approval_row *out)
+{
+	store_params p = {0};
+	store_rows r;
+	store_param_str(&p, run_id);
+	store_param_str(&p, action);
+	enum store_result res = store_exec(d, SQL_RUN_ACTION_CLAIM, &p, a, &r);
+	if (res != STORE_OK)
+		return res;
+	res = select_one(d, a, SQL_RUN_ACTION_LATEST, run_id, action, out);
+	if (res != STORE_OK)
+		return res;
+	return r.affected == 0 ? STORE_CONFLICT : STORE_OK;
 }
 
 enum store_result store_approval_action_finish(db *d, arena *a, const char *id, const char *error)

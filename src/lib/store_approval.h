@@ -84,6 +84,12 @@ enum store_result store_approval_expire_due(db *d, arena *a, int limit, int *n);
 /* Claims approved agentless approval ID's action (action_status pending -> running) into OUT; STORE_NOT_FOUND
  * when it is not claimable (already claimed, or not approved): the action is performed at most once. */
 enum store_result store_approval_action_claim(db *d, arena *a, const char *id, approval_row *out);
+/* Claims the approved action ACTION of agent run RUN_ID right before the runner performs it (action_status
+ * NULL -> running, autocommitted) into OUT: STORE_OK claimed now; STORE_CONFLICT an earlier attempt of the run
+ * claimed it already (a worker lost after claiming may have acted: do not act again); STORE_NOT_FOUND no
+ * approved approval of that action. Finish with store_approval_action_finish. */
+enum store_result store_approval_run_action_claim(db *d, arena *a, const char *run_id, const char *action,
+						 approval_row *out);
 /* Records the outcome of a claimed action: ERROR NULL succeeded, else failed with ERROR (readable, no
  * secrets). */
 enum store_result store_approval_action_finish(db *d, arena *a, const char *id, const char *error);

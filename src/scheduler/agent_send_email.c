@@ -13,7 +13,6 @@
 #include <time.h>
 
 /* Approved approvals of the agent searched for the run's own (newest first). */
-#define APPROVED_LOOKBACK 50
 
 static int send_fail(char *err, size_t errlen, const char *msg)
 {
@@ -116,22 +115,6 @@ static json_t *email_args(const json_t *config)
 			 json_object_get(config, "credential_id"));
 }
 
-/* On the pass after approval: the arguments of this run's approved send_email approval, which are what the person
- * approved even when the agent's config changed meanwhile. A new reference, or NULL when it cannot be found. */
-static json_t *approved_args(runner_ctx *ctx)
-{
-	approval_row *rows = NULL;
-	int n = 0;
-	if (store_approval_list(ctx->db, ctx->a, ctx->run->account_id, "approved", ctx->run->agent_id, NULL,
-				APPROVED_LOOKBACK, &rows, &n) != STORE_OK)
-		return NULL;
-	for (int i = 0; i < n; i++)
-		if (rows[i].run_id && strcmp(rows[i].run_id, ctx->run->id) == 0 &&
-		    strcmp(rows[i].action, SEND_EMAIL_ACTION) == 0)
-			return json_loads(rows[i].arguments, 0, NULL);
-	return NULL;
-}
-
 /* Policy: the email is the run's one action and needs approval unless the agent is configured otherwise
  * (RUNNER_APPROVAL_DEFAULT makes it need one always); the run stops at the gate until a person approves,
  * then runs again and sends. A failed send (refused login, revoked credential, unreachable server) fails
@@ -148,13 +131,27 @@ int agent_send_email_run(runner_ctx *ctx)
 	const char *summary = smtp_summary(ctx->a, json_string_value(json_object_get(args, "subject")), rcpt);
 	if (!runner_gate(ctx, SEND_EMAIL_ACTION, summary, args))
 		return RUNNER_WAITING;
-	if (ctx->approved_action && strcmp(ctx->approved_action, SEND_EMAIL_ACTION) == 0 &&
-	    !(args = runner_keep(ctx, approved_args(ctx))))
-		return runner_fail(ctx, "the approved email could not be read back; nothing was sent");
+	/* On the pass after approval: claim the approved action first (at most once, even when a worker is lost
+	 * between sending and recording the outcome), then send exactly the approved arguments, which are what
+	 * the person saw even when the agent's config changed meanwhile. */
+	const char *claimed = NULL;
+	if (ctx->approved_action && strcmp(ctx->approved_action, SEND_EMAIL_ACTION) == 0) {
+		approval_row apr;
+		enum store_result res = store_approval_run_action_claim(ctx->db, ctx->a, ctx->run->id, SEND_EMAIL_ACTION, &apr);
+		if (res == STORE_CONFLICT)
+			return runner_fail(ctx, "an earlier attempt of this run may already have sent the email; it is "
+						"not sent again");
+		if (res != STORE_OK || !(args = runner_keep(ctx, json_loads(apr.arguments, 0, NULL))))
+			return runner_fail(ctx, "the approved email could not be read back; nothing was sent");
+		claimed = apr.id;
+	}
 
 	long left = runner_remaining_ms(ctx);
-	if (left <= 0)
+	if (left <= 0) {
+		if (claimed)
+			store_approval_action_finish(ctx->db, ctx->a, claimed, "the run ran out of time before sending");
 		return runner_fail(ctx, "the run exceeded its time limit of %d seconds", ctx->cfg->run_timeout_seconds);
+	}
 	json_t *output = NULL;
 	const char *sent_to = NULL;
 	char err[400];
@@ -162,8 +159,12 @@ int agent_send_email_run(runner_ctx *ctx)
 			       left < SMTP_DEFAULT_TIMEOUT_MS ? left : SMTP_DEFAULT_TIMEOUT_MS, &output, &sent_to, err,
 			       sizeof err) != 0) {
 		runner_message_add(ctx, arena_printf(ctx->a, "The email was not sent: %s", err), NULL);
+		if (claimed)
+			store_approval_action_finish(ctx->db, ctx->a, claimed, err);
 		return runner_fail(ctx, "the email was not sent: %s", err);
 	}
+	if (claimed)
+		store_approval_action_finish(ctx->db, ctx->a, claimed, NULL);
 	runner_set_output(ctx, output);
 	runner_message_add(ctx, arena_printf(ctx->a, "Email sent to %s", sent_to), NULL);
 	return 0;

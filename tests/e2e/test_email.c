@@ -372,6 +372,39 @@ out:
 	resp_free(&r);
 }
 
+/* A worker lost after the SMTP server took the message but before the outcome was recorded: the recovery sweep
+ * runs the run again, and the approved action, claimed by the first attempt, is not performed twice. Simulated by
+ * putting the finished run back to queued (Redis does not hold it: the sweep re-queues it). */
+static void test_rerun_does_not_send_again(void)
+{
+	struct resp r = {0};
+	char agent[64], run[64], apr[64];
+	if (!credentials())
+		return;
+	if (!email_run("\"rerun@example.org\"", "\"Once only\"", "\"Exactly once.\"", cred_ok, agent, run) ||
+	    !run_reaches(run, "waiting_approval", &r) || !pending_approval(agent, apr, &r))
+		goto out;
+	if (!CHECK(http_call(&r, "POST", T.key, NULL, "/api/v1/approvals/%s/approve", apr) == 200) ||
+	    !run_reaches(run, "succeeded", &r))
+		goto out;
+	http_get(&r, T.key, "/api/v1/approvals/%s", apr);
+	CHECK_STR(jstr(r.json, "data.action_result.status"), "succeeded");
+	CHECK(e2e_sql(NULL,
+		      "UPDATE runs SET status = 'queued', worker = NULL, finished_at = NULL, error_message = NULL, "
+		      "queued_at = UTC_TIMESTAMP(3) - INTERVAL 10 SECOND WHERE id = ?",
+		      (const char *[]){run, NULL}) == 1);
+	if (!run_reaches(run, "failed", &r))
+		goto out;
+	const char *why = jstr(r.json, "data.error_message");
+	CHECK(why && strstr(why, "may already have sent the email") && strstr(why, "not sent again"));
+	nap(1000);
+	json_t *mails = mails_to("rerun@example.org");
+	CHECK(json_array_size(mails) == 1);
+	json_decref(mails);
+out:
+	resp_free(&r);
+}
+
 static void test_reject_sends_nothing(void)
 {
 	struct resp r = {0};
@@ -717,6 +750,7 @@ int suite_email_register(void)
 	} tests[] = {
 		{"create and update refusals", test_create_refusals},
 		{"approve: the email arrives once", test_approve_sends_once},
+		{"run again after sending (a lost worker): not sent twice", test_rerun_does_not_send_again},
 		{"reject: nothing is sent", test_reject_sends_nothing},
 		{"two concurrent approvals: one email", test_concurrent_approvals_send_once},
 		{"expired approval: run expired, nothing sent", test_expired_sends_nothing},

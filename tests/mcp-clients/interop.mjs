@@ -63,7 +63,8 @@ const fakeUrl = `http://127.0.0.1:${fake.address().port}`;
 writeFileSync(`${STACK_DIR}/etc/agentplatform.extra.conf`,
   `# Written by tests/mcp-clients/interop.mjs: the weather service is its fake server.\n` +
   `weather_geocoding_url = ${fakeUrl}/v1/search\nweather_forecast_url = ${fakeUrl}/v1/forecast\n`);
-execFileSync(STACK, ["start"], { stdio: ["ignore", "inherit", "inherit"] });
+// AP_TEST_STACK is a command line (the shell splits it, as the e2e suites' e2e_stack does).
+execFileSync("/bin/sh", ["-c", 'exec $AP_TEST_STACK "$1"', "sh", "start"], { stdio: ["ignore", "inherit", "inherit"] });
 
 async function api(method, path, body) {
   const res = await fetch(`${URL_BASE}${path}`, {

@@ -464,6 +464,61 @@ enum store_result store_exec_column(db *d, const char *sql, store_params *p, are
 	return STORE_OK;
 }
 
+enum store_result store_exec_rows(db *d, const char *sql, store_params *p, arena *a, size_t size, store_row_fn from,
+				  void **rows, int *n)
+{
+	store_rows r;
+	enum store_result res = store_exec(d, sql, p, a, &r);
+	if (res != STORE_OK)
+		return res;
+	char *out = arena_alloc(a, (size_t)(r.nrows ? r.nrows : 1) * size);
+	memset(out, 0, (size_t)(r.nrows ? r.nrows : 1) * size);
+	for (int i = 0; i < r.nrows; i++)
+		from(a, r.cell[i], out + (size_t)i * size);
+	*rows = out;
+	*n = r.nrows;
+	return STORE_OK;
+}
+
+enum store_result store_page(db *d, arena *a, const char *first, const char *next, const char *account_id,
+			     const char *before_id, int limit, size_t size, store_row_fn from, void **rows, int *n)
+{
+	store_params p = {0};
+	store_param_str(&p, account_id);
+	if (before_id)
+		store_param_str(&p, before_id);
+	store_param_int(&p, limit);
+	return store_exec_rows(d, before_id ? next : first, &p, a, size, from, rows, n);
+}
+
+enum store_result store_account_row(db *d, arena *a, const char *sql, const char *account_id, const char *id,
+				    store_row_fn from, void *out)
+{
+	store_params p = {0};
+	store_rows r;
+	store_param_str(&p, account_id);
+	store_param_str(&p, id);
+	enum store_result res = store_exec(d, sql, &p, a, &r);
+	if (res != STORE_OK)
+		return res;
+	if (r.nrows != 1)
+		return STORE_NOT_FOUND;
+	from(a, r.cell[0], out);
+	return STORE_OK;
+}
+
+enum store_result store_account_count(db *d, arena *a, const char *sql, const char *account_id, long *n)
+{
+	store_params p = {0};
+	store_rows r;
+	store_param_str(&p, account_id);
+	enum store_result res = store_exec(d, sql, &p, a, &r);
+	if (res != STORE_OK)
+		return res;
+	*n = r.nrows == 1 && r.cell[0][0] ? strtol(r.cell[0][0], NULL, 10) : 0;
+	return STORE_OK;
+}
+
 char *store_time(arena *a, const char *t)
 {
 	if (!t)

@@ -42,6 +42,23 @@ enum store_result store_exec(db *d, const char *sql, store_params *p, arena *a, 
  * length in *N. */
 enum store_result store_exec_column(db *d, const char *sql, store_params *p, arena *a, char ***column, int *n);
 
+/* Fills the caller's row struct OUT from one result row's text CELLS (strings stay in A). */
+typedef void (*store_row_fn)(arena *a, char **cells, void *out);
+
+/* store_exec of SQL with P, each row converted with FROM into an array of elements of SIZE bytes: *ROWS (in A,
+ * never NULL) and its length *N. */
+enum store_result store_exec_rows(db *d, const char *sql, store_params *p, arena *a, size_t size, store_row_fn from,
+				  void **rows, int *n);
+/* One page of an account's rows, newest first, keyset-paginated on the id: FIRST takes (account_id, limit) and,
+ * with BEFORE_ID, NEXT takes (account_id, before_id, limit). Rows as store_exec_rows. */
+enum store_result store_page(db *d, arena *a, const char *first, const char *next, const char *account_id,
+			     const char *before_id, int limit, size_t size, store_row_fn from, void **rows, int *n);
+/* The one row SQL selects for (ACCOUNT_ID, ID), converted with FROM into OUT; STORE_NOT_FOUND when there is none. */
+enum store_result store_account_row(db *d, arena *a, const char *sql, const char *account_id, const char *id,
+				    store_row_fn from, void *out);
+/* The single number SQL (a COUNT with ACCOUNT_ID as its one parameter) answers, into *N. */
+enum store_result store_account_count(db *d, arena *a, const char *sql, const char *account_id, long *n);
+
 /* The live connection (connecting if needed), or NULL if MariaDB is unreachable. For migrations only:
  * everything else goes through store_exec. */
 MYSQL *store_connection(db *d);

@@ -37,8 +37,9 @@ static const char SQL_BY_HOOK[] = "SELECT " COLUMNS " FROM agents WHERE hook_tok
 static const char SQL_RESCHEDULE[] = "UPDATE agents SET next_run_at = IF(? < 0, NULL, FROM_UNIXTIME(? / 1000)) "
 				     "WHERE account_id = ? AND id = ? AND deleted_at IS NULL";
 
-static void row_from(arena *a, char **c, agent_row *g)
+static void row_from(arena *a, char **c, void *out)
 {
+	agent_row *g = out;
 	g->id = c[0];
 	g->account_id = c[1];
 	g->name = c[2];
@@ -61,48 +62,23 @@ static void row_from(arena *a, char **c, agent_row *g)
 enum store_result store_agent_list(db *d, arena *a, const char *account_id, const char *before_id, int limit,
 				   agent_row **rows, int *n)
 {
-	store_params p = {0};
-	store_rows r;
-	store_param_str(&p, account_id);
-	if (before_id)
-		store_param_str(&p, before_id);
-	store_param_int(&p, limit);
-	enum store_result res = store_exec(d, before_id ? SQL_NEXT_PAGE : SQL_FIRST_PAGE, &p, a, &r);
-	if (res != STORE_OK)
-		return res;
-	*rows = arena_alloc(a, (size_t)(r.nrows ? r.nrows : 1) * sizeof **rows);
-	for (int i = 0; i < r.nrows; i++)
-		row_from(a, r.cell[i], &(*rows)[i]);
-	*n = r.nrows;
-	return STORE_OK;
+	void *v;
+	enum store_result res =
+		store_page(d, a, SQL_FIRST_PAGE, SQL_NEXT_PAGE, account_id, before_id, limit, sizeof **rows, row_from, &v, n);
+	if (res == STORE_OK)
+		*rows = v;
+	return res;
 }
 
 enum store_result store_agent_get(db *d, arena *a, const char *account_id, const char *id, int for_update,
 				  agent_row *out)
 {
-	store_params p = {0};
-	store_rows r;
-	store_param_str(&p, account_id);
-	store_param_str(&p, id);
-	enum store_result res = store_exec(d, for_update ? SQL_GET_LOCK : SQL_GET, &p, a, &r);
-	if (res != STORE_OK)
-		return res;
-	if (r.nrows != 1)
-		return STORE_NOT_FOUND;
-	row_from(a, r.cell[0], out);
-	return STORE_OK;
+	return store_account_row(d, a, for_update ? SQL_GET_LOCK : SQL_GET, account_id, id, row_from, out);
 }
 
 enum store_result store_agent_count(db *d, arena *a, const char *account_id, long *n)
 {
-	store_params p = {0};
-	store_rows r;
-	store_param_str(&p, account_id);
-	enum store_result res = store_exec(d, SQL_COUNT, &p, a, &r);
-	if (res != STORE_OK)
-		return res;
-	*n = r.nrows == 1 ? strtol(r.cell[0][0], NULL, 10) : 0;
-	return STORE_OK;
+	return store_account_count(d, a, SQL_COUNT, account_id, n);
 }
 
 static void bind_fields(store_params *p, const agent_fields *f)

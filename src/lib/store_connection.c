@@ -27,8 +27,9 @@ static const char SQL_ERROR[] = "UPDATE connections SET status = 'error', last_e
 static const char SQL_IDS[] =
 	"SELECT id FROM connections WHERE account_id = ? AND deleted_at IS NULL ORDER BY id DESC LIMIT ?";
 
-static void conn_from(arena *a, char **c, connection_row *x)
+static void conn_from(arena *a, char **c, void *out)
 {
+	connection_row *x = out;
 	x->id = c[0];
 	x->account_id = c[1];
 	x->provider = c[2];
@@ -46,35 +47,17 @@ static void conn_from(arena *a, char **c, connection_row *x)
 enum store_result store_connection_list(db *d, arena *a, const char *account_id, const char *before_id, int limit,
 					connection_row **rows, int *n)
 {
-	store_params p = {0};
-	store_rows r;
-	store_param_str(&p, account_id);
-	if (before_id)
-		store_param_str(&p, before_id);
-	store_param_int(&p, limit);
-	enum store_result res = store_exec(d, before_id ? SQL_NEXT : SQL_FIRST, &p, a, &r);
-	if (res != STORE_OK)
-		return res;
-	*rows = arena_alloc(a, (size_t)(r.nrows ? r.nrows : 1) * sizeof **rows);
-	for (int i = 0; i < r.nrows; i++)
-		conn_from(a, r.cell[i], &(*rows)[i]);
-	*n = r.nrows;
-	return STORE_OK;
+	void *v;
+	enum store_result res =
+		store_page(d, a, SQL_FIRST, SQL_NEXT, account_id, before_id, limit, sizeof **rows, conn_from, &v, n);
+	if (res == STORE_OK)
+		*rows = v;
+	return res;
 }
 
 enum store_result store_connection_get(db *d, arena *a, const char *account_id, const char *id, connection_row *out)
 {
-	store_params p = {0};
-	store_rows r;
-	store_param_str(&p, account_id);
-	store_param_str(&p, id);
-	enum store_result res = store_exec(d, SQL_GET, &p, a, &r);
-	if (res != STORE_OK)
-		return res;
-	if (r.nrows != 1)
-		return STORE_NOT_FOUND;
-	conn_from(a, r.cell[0], out);
-	return STORE_OK;
+	return store_account_row(d, a, SQL_GET, account_id, id, conn_from, out);
 }
 
 enum store_result store_connection_insert(db *d, arena *a, const char *account_id, const char *id,

@@ -34,8 +34,9 @@ static const char SQL_TOUCH[] =
 	"UPDATE credentials SET last_used_at = UTC_TIMESTAMP(3) WHERE account_id = ? AND id = ? "
 	"AND (last_used_at IS NULL OR last_used_at < UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE)";
 
-static void row_from(arena *a, char **c, credential_row *x)
+static void row_from(arena *a, char **c, void *out)
 {
+	credential_row *x = out;
 	x->id = c[0];
 	x->account_id = c[1];
 	x->name = c[2];
@@ -49,48 +50,23 @@ static void row_from(arena *a, char **c, credential_row *x)
 enum store_result store_credential_list(db *d, arena *a, const char *account_id, const char *before_id, int limit,
 					credential_row **rows, int *n)
 {
-	store_params p = {0};
-	store_rows r;
-	store_param_str(&p, account_id);
-	if (before_id)
-		store_param_str(&p, before_id);
-	store_param_int(&p, limit);
-	enum store_result res = store_exec(d, before_id ? SQL_NEXT : SQL_FIRST, &p, a, &r);
-	if (res != STORE_OK)
-		return res;
-	*rows = arena_alloc(a, (size_t)(r.nrows ? r.nrows : 1) * sizeof **rows);
-	for (int i = 0; i < r.nrows; i++)
-		row_from(a, r.cell[i], &(*rows)[i]);
-	*n = r.nrows;
-	return STORE_OK;
+	void *v;
+	enum store_result res =
+		store_page(d, a, SQL_FIRST, SQL_NEXT, account_id, before_id, limit, sizeof **rows, row_from, &v, n);
+	if (res == STORE_OK)
+		*rows = v;
+	return res;
 }
 
 enum store_result store_credential_get(db *d, arena *a, const char *account_id, const char *id, int for_update,
 				       credential_row *out)
 {
-	store_params p = {0};
-	store_rows r;
-	store_param_str(&p, account_id);
-	store_param_str(&p, id);
-	enum store_result res = store_exec(d, for_update ? SQL_GET_LOCK : SQL_GET, &p, a, &r);
-	if (res != STORE_OK)
-		return res;
-	if (r.nrows != 1)
-		return STORE_NOT_FOUND;
-	row_from(a, r.cell[0], out);
-	return STORE_OK;
+	return store_account_row(d, a, for_update ? SQL_GET_LOCK : SQL_GET, account_id, id, row_from, out);
 }
 
 enum store_result store_credential_count(db *d, arena *a, const char *account_id, long *n)
 {
-	store_params p = {0};
-	store_rows r;
-	store_param_str(&p, account_id);
-	enum store_result res = store_exec(d, SQL_COUNT, &p, a, &r);
-	if (res != STORE_OK)
-		return res;
-	*n = r.nrows == 1 ? strtol(r.cell[0][0], NULL, 10) : 0;
-	return STORE_OK;
+	return store_account_count(d, a, SQL_COUNT, account_id, n);
 }
 
 enum store_result store_credential_insert(db *d, arena *a, const settings *cfg, const char *account_id, const char *id,

@@ -40,8 +40,9 @@ static const char SQL_DISCOVERED[] =
 	"UPDATE mcp_servers SET status = ?, last_error = ?, tools = ?, last_checked_at = UTC_TIMESTAMP(3), "
 	"claimed_until = NULL WHERE id = ? AND generation = ? AND deleted_at IS NULL";
 
-static void row_from(arena *a, char **c, mcp_server_row *s)
+static void row_from(arena *a, char **c, void *out)
 {
+	mcp_server_row *s = out;
 	s->id = c[0];
 	s->account_id = c[1];
 	s->name = c[2];
@@ -61,48 +62,23 @@ static void row_from(arena *a, char **c, mcp_server_row *s)
 enum store_result store_mcp_server_list(db *d, arena *a, const char *account_id, const char *before_id, int limit,
 					mcp_server_row **rows, int *n)
 {
-	store_params p = {0};
-	store_rows r;
-	store_param_str(&p, account_id);
-	if (before_id)
-		store_param_str(&p, before_id);
-	store_param_int(&p, limit);
-	enum store_result res = store_exec(d, before_id ? SQL_NEXT : SQL_FIRST, &p, a, &r);
-	if (res != STORE_OK)
-		return res;
-	*rows = arena_alloc(a, (size_t)(r.nrows ? r.nrows : 1) * sizeof **rows);
-	for (int i = 0; i < r.nrows; i++)
-		row_from(a, r.cell[i], &(*rows)[i]);
-	*n = r.nrows;
-	return STORE_OK;
+	void *v;
+	enum store_result res =
+		store_page(d, a, SQL_FIRST, SQL_NEXT, account_id, before_id, limit, sizeof **rows, row_from, &v, n);
+	if (res == STORE_OK)
+		*rows = v;
+	return res;
 }
 
 enum store_result store_mcp_server_get(db *d, arena *a, const char *account_id, const char *id, int for_update,
 				       mcp_server_row *out)
 {
-	store_params p = {0};
-	store_rows r;
-	store_param_str(&p, account_id);
-	store_param_str(&p, id);
-	enum store_result res = store_exec(d, for_update ? SQL_GET_LOCK : SQL_GET, &p, a, &r);
-	if (res != STORE_OK)
-		return res;
-	if (r.nrows != 1)
-		return STORE_NOT_FOUND;
-	row_from(a, r.cell[0], out);
-	return STORE_OK;
+	return store_account_row(d, a, for_update ? SQL_GET_LOCK : SQL_GET, account_id, id, row_from, out);
 }
 
 enum store_result store_mcp_server_count(db *d, arena *a, const char *account_id, long *n)
 {
-	store_params p = {0};
-	store_rows r;
-	store_param_str(&p, account_id);
-	enum store_result res = store_exec(d, SQL_COUNT, &p, a, &r);
-	if (res != STORE_OK)
-		return res;
-	*n = r.nrows == 1 ? strtol(r.cell[0][0], NULL, 10) : 0;
-	return STORE_OK;
+	return store_account_count(d, a, SQL_COUNT, account_id, n);
 }
 
 enum store_result store_mcp_server_insert(db *d, arena *a, const char *account_id, const char *id,

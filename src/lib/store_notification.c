@@ -83,8 +83,9 @@ json_t *store_notification_json(const notification_row *x)
 	return j;
 }
 
-static void row_from(arena *a, char **c, notification_row *x)
+static void row_from(arena *a, char **c, void *out)
 {
+	notification_row *x = out;
 	x->id = c[0];
 	x->type = c[1];
 	x->title = c[2];
@@ -122,17 +123,7 @@ enum store_result store_notification_list(db *d, arena *a, const char *account_i
 enum store_result store_notification_get(db *d, arena *a, const char *account_id, const char *id,
 					 notification_row *out)
 {
-	store_params p = {0};
-	store_rows r;
-	store_param_str(&p, account_id);
-	store_param_str(&p, id);
-	enum store_result res = store_exec(d, SQL_GET, &p, a, &r);
-	if (res != STORE_OK)
-		return res;
-	if (r.nrows != 1)
-		return STORE_NOT_FOUND;
-	row_from(a, r.cell[0], out);
-	return STORE_OK;
+	return store_account_row(d, a, SQL_GET, account_id, id, row_from, out);
 }
 
 enum store_result store_notification_mark_read(db *d, arena *a, const char *account_id, const char *id,

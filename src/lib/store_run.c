@@ -98,8 +98,9 @@ static const char SQL_DUE[] =
 static const char SQL_SET_NEXT[] =
 	"UPDATE agents SET next_run_at = IF(? < 0, NULL, FROM_UNIXTIME(? / 1000)) WHERE id = ?";
 
-static void run_from(arena *a, char **c, run_row *r)
+static void run_from(arena *a, char **c, void *out)
 {
+	run_row *r = out;
 	r->id = c[0];
 	r->account_id = c[1];
 	r->agent_id = c[2];
@@ -232,17 +233,7 @@ enum store_result store_run_list(db *d, arena *a, const char *account_id, const 
 
 enum store_result store_run_get(db *d, arena *a, const char *account_id, const char *id, run_row *out)
 {
-	store_params p = {0};
-	store_rows r;
-	store_param_str(&p, account_id);
-	store_param_str(&p, id);
-	enum store_result res = store_exec(d, SQL_GET, &p, a, &r);
-	if (res != STORE_OK)
-		return res;
-	if (r.nrows != 1)
-		return STORE_NOT_FOUND;
-	run_from(a, r.cell[0], out);
-	return STORE_OK;
+	return store_account_row(d, a, SQL_GET, account_id, id, run_from, out);
 }
 
 enum store_result store_message_list(db *d, arena *a, const char *account_id, const char *agent_id,

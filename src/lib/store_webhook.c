@@ -75,8 +75,9 @@ static unsigned char *bytes_from(arena *a, const char *hex, size_t *n)
 	return b;
 }
 
-static void ep_from(arena *a, char **c, webhook_endpoint_row *w)
+static void ep_from(arena *a, char **c, void *out)
 {
+	webhook_endpoint_row *w = out;
 	w->id = c[0];
 	w->account_id = c[1];
 	w->url = c[2];
@@ -112,48 +113,23 @@ static void dlv_from(arena *a, char **c, webhook_delivery_row *x)
 enum store_result store_webhook_list(db *d, arena *a, const char *account_id, const char *before_id, int limit,
 				     webhook_endpoint_row **rows, int *n)
 {
-	store_params p = {0};
-	store_rows r;
-	store_param_str(&p, account_id);
-	if (before_id)
-		store_param_str(&p, before_id);
-	store_param_int(&p, limit);
-	enum store_result res = store_exec(d, before_id ? SQL_EP_NEXT : SQL_EP_FIRST, &p, a, &r);
-	if (res != STORE_OK)
-		return res;
-	*rows = arena_alloc(a, (size_t)(r.nrows ? r.nrows : 1) * sizeof **rows);
-	for (int i = 0; i < r.nrows; i++)
-		ep_from(a, r.cell[i], &(*rows)[i]);
-	*n = r.nrows;
-	return STORE_OK;
+	void *v;
+	enum store_result res =
+		store_page(d, a, SQL_EP_FIRST, SQL_EP_NEXT, account_id, before_id, limit, sizeof **rows, ep_from, &v, n);
+	if (res == STORE_OK)
+		*rows = v;
+	return res;
 }
 
 enum store_result store_webhook_get(db *d, arena *a, const char *account_id, const char *id, int for_update,
 				    webhook_endpoint_row *out)
 {
-	store_params p = {0};
-	store_rows r;
-	store_param_str(&p, account_id);
-	store_param_str(&p, id);
-	enum store_result res = store_exec(d, for_update ? SQL_EP_GET_LOCK : SQL_EP_GET, &p, a, &r);
-	if (res != STORE_OK)
-		return res;
-	if (r.nrows != 1)
-		return STORE_NOT_FOUND;
-	ep_from(a, r.cell[0], out);
-	return STORE_OK;
+	return store_account_row(d, a, for_update ? SQL_EP_GET_LOCK : SQL_EP_GET, account_id, id, ep_from, out);
 }
 
 enum store_result store_webhook_count(db *d, arena *a, const char *account_id, long *n)
 {
-	store_params p = {0};
-	store_rows r;
-	store_param_str(&p, account_id);
-	enum store_result res = store_exec(d, SQL_EP_COUNT, &p, a, &r);
-	if (res != STORE_OK)
-		return res;
-	*n = r.nrows == 1 ? strtol(r.cell[0][0], NULL, 10) : 0;
-	return STORE_OK;
+	return store_account_count(d, a, SQL_EP_COUNT, account_id, n);
 }
 
 enum store_result store_webhook_insert(db *d, arena *a, const char *account_id, const char *id,

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 /* Reads up to REQ_BODY_MAX bytes of the body into the arena; flags a larger one without reading it all. */
 static void read_body(FCGX_Request *fr, request *r)
@@ -97,6 +98,9 @@ int main(int argc, char **argv)
 	}
 	FCGX_Request fr;
 	FCGX_InitRequest(&fr, 0, 0);
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof ss;
+	int unix_listener = getsockname(0, (struct sockaddr *)&ss, &sslen) == 0 && ss.ss_family == AF_UNIX;
 	arena *a = arena_new();
 	log_info("worker ready");
 	while (FCGX_Accept_r(&fr) >= 0) {
@@ -107,6 +111,13 @@ int main(int argc, char **argv)
 		size_t outlen;
 		req_render(&r, &out, &outlen);
 		FCGX_PutStr(out, (int)outlen, fr.out);
+		/* libfcgi closes a connection with shutdown() and then reads until nginx closes its end (up to 2 s),
+		 * so that TCP never answers unread data with a reset that could cost the peer the response. On a
+		 * unix socket no reset exists and nginx has already sent the whole request, unless we left a body
+		 * unread (413): "detached" skips that drain, which saved a poll, a read and a wakeup per request
+		 * (about 5% more requests/s in bench/run). */
+		if (unix_listener && !r.body_truncated)
+			FCGX_Detach(&fr);
 		FCGX_Finish_r(&fr);
 		pipeline_log(&r);
 		arena_reset(a);

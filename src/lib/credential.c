@@ -1,13 +1,19 @@
 /* credential: per-type secret field specs. Header-bound fields (bearer token, basic auth, API key and its
  * header) and SMTP fields become protocol lines, so CR, LF and NUL are refused there (DESIGN.md). */
 #include "credential.h"
+#include "secretbox.h"
+#include "smtp.h"
 #include "util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+_Static_assert(CREDENTIAL_SECRET_MAX_BYTES == 16384 - SECRETBOX_OVERHEAD,
+	       "CREDENTIAL_SECRET_MAX_BYTES follows credentials.secret_enc VARBINARY(16384) and the sealing overhead");
+
 #define SECRET_MAX 4096  /* a token, key or password */
-#define SHORT_MAX 256    /* user names, host names, addresses */
+#define SHORT_MAX 256    /* user names */
 #define HEADER_NAME_MAX 100
 #define GENERIC_FIELDS_MAX 50
 #define GENERIC_KEY_MAX 100
@@ -34,6 +40,24 @@ static int field(const json_t *secret, const char *key, int required, long min, 
 	return 0;
 }
 
+/* F (a new object, or NULL when out of memory) as *FIELDS when its compact JSON text, sealed, fits the
+ * credentials.secret_enc column (CREDENTIAL_SECRET_MAX_BYTES); else -1 with 422 on "secret". */
+static int sealed_fits(json_t *f, json_t **fields, verr *e)
+{
+	if (!f)
+		abort();
+	size_t n = json_dumpb(f, NULL, 0, JSON_COMPACT);
+	if (n == 0 || n > CREDENTIAL_SECRET_MAX_BYTES) {
+		json_decref(f);
+		return verr_set(e, VERR_INVALID, "secret",
+				"secret is too large: its fields take %zu bytes as compact JSON (UTF-8, with escapes), "
+				"at most %d",
+				n, CREDENTIAL_SECRET_MAX_BYTES);
+	}
+	*fields = f;
+	return 0;
+}
+
 static int check_bearer(const json_t *s, json_t **fields, char hint[CREDENTIAL_HINT_SIZE], verr *e)
 {
 	static const char *const keys[] = {"token", NULL};
@@ -41,8 +65,7 @@ static int check_bearer(const json_t *s, json_t **fields, char hint[CREDENTIAL_H
 	if (validate_known_keys(s, "secret", keys, e) != 0 || field(s, "token", 1, 1, SECRET_MAX, 1, &token, e) != 0)
 		return -1;
 	credential_hint(token, strlen(token), hint);
-	*fields = json_pack("{s:s}", "token", token);
-	return 0;
+	return sealed_fits(json_pack("{s:s}", "token", token), fields, e);
 }
 
 static int check_basic(const json_t *s, json_t **fields, char hint[CREDENTIAL_HINT_SIZE], verr *e)
@@ -56,8 +79,7 @@ static int check_basic(const json_t *s, json_t **fields, char hint[CREDENTIAL_HI
 	if (strchr(user, ':')) /* RFC 7617 section 2: the user-id cannot contain a colon */
 		return verr_set(e, VERR_INVALID, "secret.username", "secret.username must not contain a colon");
 	hint[0] = '\0';
-	*fields = json_pack("{s:s, s:s}", "username", user, "password", pass);
-	return 0;
+	return sealed_fits(json_pack("{s:s, s:s}", "username", user, "password", pass), fields, e);
 }
 
 static int check_api_key(const json_t *s, json_t **fields, char hint[CREDENTIAL_HINT_SIZE], verr *e)
@@ -71,29 +93,9 @@ static int check_api_key(const json_t *s, json_t **fields, char hint[CREDENTIAL_
 		return verr_set(e, VERR_INVALID, "secret.header",
 				"secret.header must be an HTTP header name (letters, digits and !#$%%&'*+-.^_`|~)");
 	credential_hint(key, strlen(key), hint);
-	*fields = json_pack("{s:s, s:s}", "key", key, "header", header ? header : CREDENTIAL_DEFAULT_API_KEY_HEADER);
-	return 0;
-}
-
-/* A host name or address literal as it goes into a URL: letters, digits, '.', '-', ':' (IPv6), '[' ']'. */
-static int host_ok(const char *h)
-{
-	for (; *h; h++)
-		if (!((*h >= '0' && *h <= '9') || (*h >= 'A' && *h <= 'Z') || (*h >= 'a' && *h <= 'z') || strchr(".-:[]", *h)))
-			return 0;
-	return 1;
-}
-
-/* An addr-spec without display name or comments: local@domain, no spaces, angle brackets or quotes. */
-static int address_ok(const char *a)
-{
-	const char *at = strrchr(a, '@');
-	if (!at || at == a || !at[1])
-		return 0;
-	for (; *a; a++)
-		if ((unsigned char)*a <= 0x20 || *a == 0x7f || strchr("<>\"(),;\\", *a))
-			return 0;
-	return 1;
+	return sealed_fits(
+		json_pack("{s:s, s:s}", "key", key, "header", header ? header : CREDENTIAL_DEFAULT_API_KEY_HEADER), fields,
+		e);
 }
 
 static int check_smtp(const json_t *s, json_t **fields, char hint[CREDENTIAL_HINT_SIZE], verr *e)
@@ -102,18 +104,24 @@ static int check_smtp(const json_t *s, json_t **fields, char hint[CREDENTIAL_HIN
 	const char *host, *user, *pass, *from, *tls;
 	if (validate_known_keys(s, "secret", keys, e) != 0 || field(s, "host", 1, 1, 253, 1, &host, e) != 0)
 		return -1;
-	if (!host_ok(host))
-		return verr_set(e, VERR_INVALID, "secret.host", "secret.host must be a host name or IP address");
+	if (!smtp_host_valid(host))
+		return verr_set(e, VERR_INVALID, "secret.host",
+				"secret.host must be a host name, an IPv4 address or an IPv6 address (brackets optional)");
 	const json_t *port = json_object_get(s, "port");
 	if (!port || json_is_null(port))
 		return verr_set(e, VERR_MISSING, "secret.port", "secret.port is required");
 	if (!json_is_integer(port) || json_integer_value(port) < 1 || json_integer_value(port) > 65535)
 		return verr_set(e, VERR_INVALID, "secret.port", "secret.port must be an integer from 1 to 65535");
 	if (field(s, "username", 1, 1, SHORT_MAX, 1, &user, e) != 0 ||
-	    field(s, "password", 1, 1, SECRET_MAX, 1, &pass, e) != 0 || field(s, "from", 1, 3, SHORT_MAX, 1, &from, e) != 0)
+	    field(s, "password", 1, 1, SECRET_MAX, 1, &pass, e) != 0 ||
+	    field(s, "from", 1, 3, SMTP_MAX_ADDRESS, 1, &from, e) != 0)
 		return -1;
-	if (!address_ok(from))
-		return verr_set(e, VERR_INVALID, "secret.from", "secret.from must be an email address such as agent@example.com");
+	/* the rule smtp_compose applies to the From address, so a credential that is accepted can send */
+	if (!smtp_address_valid(from))
+		return verr_set(e, VERR_INVALID, "secret.from",
+				"secret.from must be an ASCII email address such as agent@example.com (a dot-atom local part "
+				"of at most 64 characters, a domain of at least two labels; no display name, quotes or "
+				"address literals)");
 	if (field(s, "tls", 0, 1, 20, 1, &tls, e) != 0)
 		return -1;
 	if (!tls)
@@ -121,9 +129,9 @@ static int check_smtp(const json_t *s, json_t **fields, char hint[CREDENTIAL_HIN
 	else if (strcmp(tls, "starttls") != 0 && strcmp(tls, "implicit") != 0 && strcmp(tls, "none") != 0)
 		return verr_set(e, VERR_INVALID, "secret.tls", "secret.tls must be one of: starttls, implicit, none");
 	hint[0] = '\0';
-	*fields = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "host", host, "port", json_integer_value(port), "username",
-			    user, "password", pass, "from", from, "tls", tls);
-	return 0;
+	return sealed_fits(json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "host", host, "port", json_integer_value(port),
+				     "username", user, "password", pass, "from", from, "tls", tls),
+			   fields, e);
 }
 
 static int check_generic(const json_t *s, json_t **fields, char hint[CREDENTIAL_HINT_SIZE], verr *e)
@@ -151,8 +159,7 @@ static int check_generic(const json_t *s, json_t **fields, char hint[CREDENTIAL_
 			return -1;
 	}
 	hint[0] = '\0';
-	*fields = json_pack("{s:O}", "fields", f);
-	return 0;
+	return sealed_fits(json_pack("{s:O}", "fields", f), fields, e);
 }
 
 const credential_type CREDENTIAL_TYPES[] = {

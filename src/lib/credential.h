@@ -9,6 +9,9 @@
 #define CREDENTIAL_NAME_MAX 200
 #define CREDENTIAL_HINT_SIZE 17 /* 4 UTF-8 characters + NUL */
 #define CREDENTIAL_DEFAULT_API_KEY_HEADER "X-API-Key"
+/* The sealed secret fields go into credentials.secret_enc, VARBINARY(16384): their compact JSON text (UTF-8, with
+ * JSON escapes) may take 16384 - SECRETBOX_OVERHEAD (29) bytes. */
+#define CREDENTIAL_SECRET_MAX_BYTES (16384 - 29)
 
 typedef struct credential_type {
 	const char *name;

@@ -71,6 +71,22 @@ int smtp_address_valid(const char *s)
 	return labels >= 2;
 }
 
+int smtp_host_valid(const char *host)
+{
+	size_t hn = host ? strnlen(host, 254) : 0;
+	if (hn == 0 || hn > 253)
+		return 0;
+	/* a host name, an IPv4 address, or an IPv6 address with or without its URL brackets */
+	char bare[254];
+	int bracketed = hn > 2 && host[0] == '[' && host[hn - 1] == ']';
+	memcpy(bare, host + bracketed, hn - 2 * (size_t)bracketed);
+	bare[hn - 2 * (size_t)bracketed] = '\0';
+	unsigned char bin[16];
+	if (inet_pton(AF_INET6, bare, bin) == 1)
+		return 1;
+	return !bracketed && strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == hn;
+}
+
 static int smtp_check_to(const json_t *to, const char *param, verr *e)
 {
 	if (!to)
@@ -429,17 +445,14 @@ int smtp_send(arena *a, const smtp_server *srv, const smtp_message *m, const cha
 			   strcmp(srv->tls, "none") == 0))
 		return smtp_fail(err, errlen, "the SMTP TLS mode must be starttls, implicit or none");
 	implicit = strcmp(srv->tls, "implicit") == 0;
-	if (!srv->host || !*srv->host || strlen(srv->host) > 253 || srv->port < 1 || srv->port > 65535)
+	if (!smtp_host_valid(srv->host) || srv->port < 1 || srv->port > 65535)
 		return smtp_fail(err, errlen, "the SMTP host or port is not valid");
-	/* a host name, an IPv4 address, or an IPv6 address with or without its URL brackets */
 	const char *host = srv->host;
 	size_t hn = strlen(host);
 	if (hn > 2 && host[0] == '[' && host[hn - 1] == ']')
 		host = arena_strndup(a, host + 1, hn - 2);
 	unsigned char bin[16];
 	int v6 = inet_pton(AF_INET6, host, bin) == 1;
-	if (!v6 && (host != srv->host || strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != hn))
-		return smtp_fail(err, errlen, "the SMTP host or port is not valid");
 	if (srv->username && *srv->username &&
 	    (!validate_header_safe(srv->username, strlen(srv->username)) || !srv->password ||
 	     !validate_header_safe(srv->password, strlen(srv->password))))

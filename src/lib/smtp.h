@@ -22,6 +22,11 @@
  * 253 bytes; no address literals); at most 254 bytes in all. Else 0. Pure. */
 int smtp_address_valid(const char *s);
 
+/* 1 if HOST (NUL-terminated) is an SMTP server address smtp_send accepts: 1..253 bytes, and an IPv6 address
+ * with or without its URL brackets, or (unbracketed) letters, digits, '.' and '-' (a host name or an IPv4
+ * address). Else 0. Pure. */
+int smtp_host_valid(const char *host);
+
 /* Checks the fields of an email as they arrive in JSON (an agent's config, an approval's arguments):
  * TO is one address (a string) or an array of 1..SMTP_MAX_RCPT distinct addresses, SUBJECT a string
  * of 1..SMTP_MAX_SUBJECT code points without CR, LF or NUL, BODY a string of at most SMTP_MAX_BODY

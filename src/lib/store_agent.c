@@ -5,9 +5,12 @@
 
 #include <stdlib.h>
 
+/* The sealed hook secret is "VERSION:HEX", NULL only when there is none: a secret whose key version is missing
+ * reads as version 0, which opens under no key, so the hook fails closed instead of reading as unsigned. */
 #define COLUMNS \
 	"id, account_id, name, type, status, schedule, timezone, config, created_at, updated_at, last_run_at, next_run_at, " \
-	"hook_hint, CONCAT(hook_secret_key_version, ':', HEX(hook_secret_enc)), paused, require_approval, COALESCE(approval_timeout_seconds, -1)"
+	"hook_hint, IF(hook_secret_enc IS NULL, NULL, CONCAT(COALESCE(hook_secret_key_version, 0), ':', HEX(hook_secret_enc))), " \
+	"paused, require_approval, COALESCE(approval_timeout_seconds, -1)"
 
 static const char SQL_FIRST_PAGE[] = "SELECT " COLUMNS " FROM agents WHERE account_id = ? AND deleted_at IS NULL "
 				     "ORDER BY id DESC LIMIT ?";

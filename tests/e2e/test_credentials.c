@@ -254,6 +254,17 @@ static void test_validation(void)
 		{"{\"name\":\"n\",\"type\":\"smtp\",\"secret\":{\"host\":\"h\",\"port\":25,\"username\":\"u\",\"password\":\"p\\n\",\"from\":\"a@b.c\"}}", "parameter_invalid", "secret.password"},
 		{"{\"name\":\"n\",\"type\":\"smtp\",\"secret\":{\"host\":\"h\",\"port\":25,\"username\":\"u\",\"password\":\"p\",\"from\":\"a@b.c\\r\\nBcc: x@y.z\"}}", "parameter_invalid", "secret.from"},
 		{"{\"name\":\"n\",\"type\":\"smtp\",\"secret\":{\"host\":\"h\",\"port\":25,\"username\":\"u\",\"password\":\"p\",\"from\":\"no-at-sign\"}}", "parameter_invalid", "secret.from"},
+		{"{\"name\":\"n\",\"type\":\"smtp\",\"secret\":{\"host\":\"h\",\"port\":25,\"username\":\"u\",\"password\":\"p\",\"from\":\"a@localhost\"}}", "parameter_invalid", "secret.from"},
+		{"{\"name\":\"n\",\"type\":\"smtp\",\"secret\":{\"host\":\"h\",\"port\":25,\"username\":\"u\",\"password\":\"p\",\"from\":\"a..b@example.com\"}}", "parameter_invalid", "secret.from"},
+		{"{\"name\":\"n\",\"type\":\"smtp\",\"secret\":{\"host\":\"h\",\"port\":25,\"username\":\"u\",\"password\":\"p\",\"from\":\".a@example.com\"}}", "parameter_invalid", "secret.from"},
+		{"{\"name\":\"n\",\"type\":\"smtp\",\"secret\":{\"host\":\"h\",\"port\":25,\"username\":\"u\",\"password\":\"p\",\"from\":\"a@-b.example.com\"}}", "parameter_invalid", "secret.from"},
+		{"{\"name\":\"n\",\"type\":\"smtp\",\"secret\":{\"host\":\"h\",\"port\":25,\"username\":\"u\",\"password\":\"p\",\"from\":\"a@[127.0.0.1]\"}}", "parameter_invalid", "secret.from"},
+		{"{\"name\":\"n\",\"type\":\"smtp\",\"secret\":{\"host\":\"h\",\"port\":25,\"username\":\"u\",\"password\":\"p\",\"from\":\"é@example.com\"}}", "parameter_invalid", "secret.from"},
+		{"{\"name\":\"n\",\"type\":\"smtp\",\"secret\":{\"host\":\"[mail.example.com]\",\"port\":25,\"username\":\"u\",\"password\":\"p\",\"from\":\"a@b.c\"}}", "parameter_invalid", "secret.host"},
+		{"{\"name\":\"n\",\"type\":\"smtp\",\"secret\":{\"host\":\"mail:25\",\"port\":25,\"username\":\"u\",\"password\":\"p\",\"from\":\"a@b.c\"}}", "parameter_invalid", "secret.host"},
+		{"{\"name\":\"n\",\"type\":\"smtp\",\"secret\":{\"host\":\"[::1\",\"port\":25,\"username\":\"u\",\"password\":\"p\",\"from\":\"a@b.c\"}}", "parameter_invalid", "secret.host"},
+		{"{\"name\":\"n\",\"type\":\"smtp\",\"secret\":{\"host\":\"::1]\",\"port\":25,\"username\":\"u\",\"password\":\"p\",\"from\":\"a@b.c\"}}", "parameter_invalid", "secret.host"},
+		{"{\"name\":\"n\",\"type\":\"smtp\",\"secret\":{\"host\":\"h_h\",\"port\":25,\"username\":\"u\",\"password\":\"p\",\"from\":\"a@b.c\"}}", "parameter_invalid", "secret.host"},
 		{"{\"name\":\"n\",\"type\":\"smtp\",\"secret\":{\"host\":\"h\",\"port\":25,\"username\":\"u\",\"password\":\"p\",\"from\":\"a@b.c\",\"tls\":\"ssl\"}}", "parameter_invalid", "secret.tls"},
 		{"{\"name\":\"n\",\"type\":\"smtp\",\"secret\":{\"host\":\"h\",\"port\":25,\"username\":\"u\",\"password\":\"p\",\"from\":\"a@b.c\",\"helo\":\"x\"}}", "parameter_unknown", "secret.helo"},
 		{"{\"name\":\"n\",\"type\":\"generic\",\"secret\":{}}", "parameter_missing", "secret.fields"},
@@ -286,6 +297,47 @@ static void test_validation(void)
 	snprintf(body, 4400, "{\"name\":\"%s\",\"type\":\"bearer_token\",\"secret\":{\"token\":\"t\"}}", name);
 	http_call(&r, "POST", T.key, body, "/api/v1/credentials");
 	CHECK_ERROR(r, 422, "parameter_invalid", "name");
+	/* The sealed fields must fit their column: at most 16355 bytes of compact JSON, else 422 on "secret" (never a
+	 * 500). 4096 characters of 4-byte UTF-8 are within the token's length but not within the bytes. */
+	char *big = malloc(4 * 4096 + 1), *bbody = malloc(20000);
+	for (int i = 0; i < 4096; i++)
+		memcpy(big + 4 * i, "\xF0\x9F\x98\x80", 4);
+	big[4 * 4096] = '\0';
+	snprintf(bbody, 20000, "{\"name\":\"n\",\"type\":\"bearer_token\",\"secret\":{\"token\":\"%s\"}}", big);
+	http_call(&r, "POST", T.key, bbody, "/api/v1/credentials");
+	CHECK_ERROR(r, 422, "parameter_invalid", "secret");
+	CHECK(strstr(r.body, "\xF0\x9F\x98\x80") == NULL);
+	/* generic: {"fields":{"a":A,"b":B,"c":C,"d":D}} is 40 bytes plus the values: 16355 bytes fit, 16356 do not. */
+	for (int extra = 0; extra <= 1; extra++) {
+		char *v = malloc(4097);
+		memset(v, 'v', 4096);
+		v[4096] = '\0';
+		snprintf(bbody, 20000,
+			 "{\"name\":\"big\",\"type\":\"generic\",\"secret\":{\"fields\":{\"a\":\"%s\",\"b\":\"%s\",\"c\":\"%s\","
+			 "\"d\":\"%.*s\"}}}",
+			 v, v, v, 16355 - 40 - 3 * 4096 + extra, v);
+		http_call(&r, "POST", T.key, bbody, "/api/v1/credentials");
+		if (extra)
+			CHECK_ERROR(r, 422, "parameter_invalid", "secret");
+		else
+			CHECK_STATUS(r, 201);
+		free(v);
+	}
+	/* 50 fields of 4096 characters each pass the per-field limits, not the total. */
+	char *many = malloc(50 * 4110 + 200);
+	size_t off = (size_t)snprintf(many, 200, "{\"name\":\"n\",\"type\":\"generic\",\"secret\":{\"fields\":{");
+	for (int i = 0; i < 50; i++) {
+		off += (size_t)sprintf(many + off, "%s\"f%d\":\"", i ? "," : "", i);
+		memset(many + off, 'x', 4096);
+		off += 4096;
+		many[off++] = '"';
+	}
+	strcpy(many + off, "}}}");
+	http_call(&r, "POST", T.key, many, "/api/v1/credentials");
+	CHECK_ERROR(r, 422, "parameter_invalid", "secret");
+	free(many);
+	free(big);
+	free(bbody);
 	/* NUL never gets that far: the JSON parser refuses \u0000 anywhere in a body. */
 	http_call(&r, "POST", T.key, "{\"name\":\"n\",\"type\":\"bearer_token\",\"secret\":{\"token\":\"ab\\u0000cd\"}}",
 		  "/api/v1/credentials");

@@ -114,6 +114,19 @@ static int is_hook_path(const char *path)
 	return 1;
 }
 
+/* From a response that shows an inbound webhook: its path (/hooks/...) into HOOK ("" when the URL is not the
+ * stack's) and, when SECRET is not NULL, its one-time signing secret ("" when there is none). */
+static void hook_from(const struct resp *r, char *hook, size_t hn, char *secret, size_t sn)
+{
+	const char *url = jstr(r->json, "data.inbound_webhook_url");
+	size_t n = strlen(E2E.url);
+	snprintf(hook, hn, "%s", url && strncmp(url, E2E.url, n) == 0 ? url + n : "");
+	if (secret) {
+		const char *s = jstr(r->json, "data.inbound_webhook_secret");
+		snprintf(secret, sn, "%s", s ? s : "");
+	}
+}
+
 /* POST BODY to the hook PATH with Content-Type CT (NULL: application/json) and the extra HEADERS. */
 static long hook_post(struct resp *r, const char *path, const char *body, const char *ct, const char *const *headers)
 {
@@ -934,9 +947,7 @@ static void test_idempotency_agents(void)
 		copy_resp(&first, &r);
 		idem_post(&r, A.key, idem, rotate, NULL);
 		CHECK_REPLAY(r, first);
-		const char *url = jstr(r.json, "data.inbound_webhook_url");
-		size_t n = strlen(E2E.url);
-		snprintf(hook, sizeof hook, "%s", url && strncmp(url, E2E.url, n) == 0 ? url + n : "");
+		hook_from(&r, hook, sizeof hook, NULL, 0);
 		CHECK(is_hook_path(hook));
 		hook_post(&r, hook, "{\"replayed\":true}", NULL, NULL);
 		CHECK_ACCEPTED(r, NULL, NULL);
@@ -1122,9 +1133,7 @@ static void test_hook_rotate_and_sign(void)
 	snprintf(old, sizeof old, "%s", hook);
 	http_call(&r, "POST", A.key, NULL, "%s", rotate);
 	if (CHECK_STATUS(r, 200)) {
-		const char *url = jstr(r.json, "data.inbound_webhook_url");
-		size_t n = strlen(E2E.url);
-		snprintf(hook, sizeof hook, "%s", url && strncmp(url, E2E.url, n) == 0 ? url + n : "");
+		hook_from(&r, hook, sizeof hook, NULL, 0);
 		CHECK(is_hook_path(hook));
 		CHECK(strcmp(hook, old) != 0);
 		CHECK_STR(jstr(r.json, "data.id"), agent);
@@ -1190,10 +1199,7 @@ static void test_hook_rotate_and_sign(void)
 	if (!CHECK_STATUS(r, 200))
 		goto out;
 	{
-		const char *url = jstr(r.json, "data.inbound_webhook_url"), *s = jstr(r.json, "data.inbound_webhook_secret");
-		size_t n = strlen(E2E.url);
-		snprintf(hook, sizeof hook, "%s", url && strncmp(url, E2E.url, n) == 0 ? url + n : "");
-		snprintf(secret, sizeof secret, "%s", s ? s : "");
+		hook_from(&r, hook, sizeof hook, secret, sizeof secret);
 		CHECK(is_hook_path(hook) && strcmp(hook, old) != 0);
 		CHECK(json_is_true(jget(r.json, "data.inbound_webhook.signed")));
 		unsigned char key[128];
@@ -1336,9 +1342,7 @@ static void test_hook_rotate_and_sign(void)
 	snprintf(old, sizeof old, "%s", hook);
 	http_call(&r, "POST", A.key, "{\"signed\":false}", "%s", rotate);
 	if (CHECK_STATUS(r, 200)) {
-		const char *url = jstr(r.json, "data.inbound_webhook_url");
-		size_t n = strlen(E2E.url);
-		snprintf(hook, sizeof hook, "%s", url && strncmp(url, E2E.url, n) == 0 ? url + n : "");
+		hook_from(&r, hook, sizeof hook, NULL, 0);
 		CHECK(jget(r.json, "data.inbound_webhook_secret") == NULL);
 		CHECK(json_is_false(jget(r.json, "data.inbound_webhook.signed")));
 		CHECK(e2e_sql(NULL, "SELECT id FROM agents WHERE id = ? AND hook_secret_enc IS NULL",
@@ -1349,6 +1353,53 @@ static void test_hook_rotate_and_sign(void)
 	hook_post(&r, old, "{}", NULL, hs);
 	CHECK_ERROR(r, 404, "not_found", NULL);
 out:
+	resp_free(&r);
+	resp_free(&g);
+}
+
+/* A signed hook whose sealed secret lost its key version (hook_secret_key_version NULL) fails closed: refused with
+ * the API's 500, signed or not, never taken for an unsigned hook; with the version back it works again. */
+static void test_hook_missing_key_version(void)
+{
+	struct resp r = {0}, g = {0};
+	char agent[64], hook[64], secret[128] = "", sig[128], ts[32], id[64];
+	const char *hs[] = {UA_LINE, NULL};
+	struct rows v = {0};
+	if (echo_agent(A.key, "hook-no-key-version", agent, hook) != 0)
+		return;
+	http_call(&r, "POST", A.key, "{\"signed\":true}", "/api/v1/agents/%s/inbound-webhook/rotate", agent);
+	if (!CHECK_STATUS(r, 200))
+		goto out;
+	{
+		hook_from(&r, hook, sizeof hook, secret, sizeof secret);
+	}
+	if (!CHECK(is_hook_path(hook) && secret[0]) ||
+	    !CHECK(e2e_sql(&v, "SELECT hook_secret_key_version FROM agents WHERE id = ? AND hook_secret_enc IS NOT NULL",
+			   (const char *[]){agent, NULL}) == 1 && v.cell[0][0] != NULL) ||
+	    !CHECK(e2e_sql(NULL, "UPDATE agents SET hook_secret_key_version = NULL WHERE id = ?",
+			   (const char *[]){agent, NULL}) == 1))
+		goto out;
+	long before = signals_of(agent);
+	const char *body = "{\"event\":\"no-key-version\"}";
+	hook_post(&r, hook, body, NULL, hs);
+	CHECK_ERROR(r, 500, "internal_error", NULL);
+	new_id("msg_", id);
+	snprintf(ts, sizeof ts, "%lld", (long long)time(NULL));
+	CHECK(sign(secret, id, ts, body, sig) == 0);
+	signed_post(&r, hook, id, ts, sig, body);
+	CHECK_ERROR(r, 500, "internal_error", NULL);
+	CHECK(signals_of(agent) == before);
+	http_get(&g, A.key, "/api/v1/agents/%s", agent);
+	CHECK(json_is_true(jget(g.json, "data.inbound_webhook.signed")));
+
+	/* The version restored: the same signed delivery is accepted (the refused one did not burn its id). */
+	CHECK(e2e_sql(NULL, "UPDATE agents SET hook_secret_key_version = ? WHERE id = ?",
+		      (const char *[]){v.cell[0][0], agent, NULL}) == 1);
+	signed_post(&r, hook, id, ts, sig, body);
+	CHECK_ACCEPTED(r, NULL, NULL);
+	CHECK(signals_of(agent) == before + 1);
+out:
+	rows_free(&v);
 	resp_free(&r);
 	resp_free(&g);
 }
@@ -1827,6 +1878,8 @@ int suite_signals_register(void)
 	    !CU_add_test(s, "Idempotency-Key on POST /agents and rotate", test_idempotency_agents) ||
 	    !CU_add_test(s, "inbound webhook: URL once, any JSON, errors", test_hook_basics) ||
 	    !CU_add_test(s, "inbound webhook: rotate, signed (Standard Webhooks)", test_hook_rotate_and_sign) ||
+	    !CU_add_test(s, "inbound webhook: a signed hook without its key version fails closed",
+			 test_hook_missing_key_version) ||
 	    !CU_add_test(s, "inbound webhook: per-agent rate limit", test_hook_rate_limit) ||
 	    !CU_add_test(s, "runs: GET one, list, filter, pagination, 404s", test_runs) ||
 	    !CU_add_test(s, "deleting an agent cancels its queued runs", test_delete_cancels_runs) ||

@@ -1,7 +1,9 @@
 /* fuzz_credential: every credential type's secret-field validation on arbitrary JSON. Invariants of an accepted
  * secret: it is an object of exactly the type's fields; no header-bound or SMTP field holds CR, LF or NUL; the
- * hint is empty or the last 4 characters of the token or key, which then has 16 or more. */
+ * hint is empty or the last 4 characters of the token or key, which then has 16 or more; an smtp secret's from and
+ * host pass the sender's own checks; the fields' compact JSON fits the sealed column. */
 #include "credential.h"
+#include "smtp.h"
 #include "util.h"
 
 #include <stdint.h>
@@ -51,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			continue;
 		}
-		if (!json_is_object(f))
+		if (!json_is_object(f) || json_dumpb(f, NULL, 0, JSON_COMPACT) > CREDENTIAL_SECRET_MAX_BYTES)
 			abort();
 		if (strcmp(t->name, "bearer_token") == 0) {
 			no_crlf(f, "token");
@@ -70,7 +72,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++)
 				no_crlf(f, fields[k]);
 			json_int_t port = json_integer_value(json_object_get(f, "port"));
-			if (port < 1 || port > 65535 || json_object_size(f) != 6 || hint[0])
+			if (port < 1 || port > 65535 || json_object_size(f) != 6 || hint[0] ||
+			    !smtp_address_valid(json_string_value(json_object_get(f, "from"))) ||
+			    !smtp_host_valid(json_string_value(json_object_get(f, "host"))))
 				abort();
 		} else if (json_object_size(f) != 1 || !json_is_object(json_object_get(f, "fields")) || hint[0]) {
 			abort();

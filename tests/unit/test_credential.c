@@ -2,6 +2,7 @@
 #include "credential.h"
 #include "secretbox.h"
 #include "settings.h"
+#include "smtp.h"
 #include "suites.h"
 
 #include <CUnit/CUnit.h>
@@ -100,6 +101,85 @@ static void tcr_refusals(void)
 	tcr_bad("generic", "{\"fields\":{\"\":\"v\"}}", VERR_INVALID, "secret.fields");
 }
 
+/* An smtp credential's from and host follow the rules the sender applies (smtp_address_valid, smtp_host_valid):
+ * what create accepts can be sent from and connected to. */
+static void tcr_smtp_rules(void)
+{
+	static const char *const froms_bad[] = {"a@localhost", "a..b@example.com", ".a@example.com", "a.@example.com",
+						"a@-b.example.com", "a@b-.example.com", "a@[127.0.0.1]", "a@b..c",
+						"\u00e9@example.com", "a b@example.com"};
+	static const char *const hosts_bad[] = {"[mail.example.com]", "mail:25", "[::1", "::1]", "[]", "h_h", "[1.2.3.4]"};
+	static const char *const hosts_ok[] = {"mail.example.com", "127.0.0.1", "::1", "[::1]", "[2001:db8::1]", "h"};
+	char secret[400];
+	for (size_t i = 0; i < sizeof froms_bad / sizeof froms_bad[0]; i++) {
+		snprintf(secret, sizeof secret,
+			 "{\"host\":\"h\",\"port\":25,\"username\":\"u\",\"password\":\"p\",\"from\":\"%s\"}", froms_bad[i]);
+		tcr_bad("smtp", secret, VERR_INVALID, "secret.from");
+	}
+	for (size_t i = 0; i < sizeof hosts_bad / sizeof hosts_bad[0]; i++) {
+		CU_ASSERT_EQUAL(smtp_host_valid(hosts_bad[i]), 0);
+		snprintf(secret, sizeof secret,
+			 "{\"host\":\"%s\",\"port\":25,\"username\":\"u\",\"password\":\"p\",\"from\":\"a@b.c\"}", hosts_bad[i]);
+		tcr_bad("smtp", secret, VERR_INVALID, "secret.host");
+	}
+	for (size_t i = 0; i < sizeof hosts_ok / sizeof hosts_ok[0]; i++) {
+		CU_ASSERT_EQUAL(smtp_host_valid(hosts_ok[i]), 1);
+		char *got, hint[CREDENTIAL_HINT_SIZE];
+		verr e = {0};
+		snprintf(secret, sizeof secret,
+			 "{\"host\":\"%s\",\"port\":25,\"username\":\"u\",\"password\":\"p\",\"from\":\"a.b+c@mail.example.com\"}",
+			 hosts_ok[i]);
+		CU_ASSERT_EQUAL(tcr_check("smtp", secret, &got, hint, &e), 0);
+		free(got);
+	}
+	CU_ASSERT_EQUAL(smtp_host_valid(NULL), 0);
+	CU_ASSERT_EQUAL(smtp_host_valid(""), 0);
+	char longhost[300];
+	memset(longhost, 'a', 254);
+	longhost[254] = '\0';
+	CU_ASSERT_EQUAL(smtp_host_valid(longhost), 0);
+	longhost[253] = '\0';
+	CU_ASSERT_EQUAL(smtp_host_valid(longhost), 1);
+}
+
+/* The sealed fields must fit credentials.secret_enc: CREDENTIAL_SECRET_MAX_BYTES of compact JSON, else 422 on
+ * "secret" (each field within its own limit). */
+static void tcr_size(void)
+{
+	CU_ASSERT_EQUAL(CREDENTIAL_SECRET_MAX_BYTES, 16384 - SECRETBOX_OVERHEAD);
+	/* 4096 characters of 4-byte UTF-8: 16384 bytes of token. */
+	char *secret = malloc(60000);
+	strcpy(secret, "{\"token\":\"");
+	for (int i = 0; i < 4096; i++)
+		strcat(secret + 10 + 4 * i, "\xF0\x9F\x98\x80");
+	strcat(secret, "\"}");
+	tcr_bad("bearer_token", secret, VERR_INVALID, "secret");
+	/* Control characters are escaped (\u0001: 6 bytes each). */
+	strcpy(secret, "{\"token\":\"");
+	for (int i = 0; i < 3000; i++)
+		strcat(secret + 10 + 6 * i, "\\u0001");
+	strcat(secret, "\"}");
+	tcr_bad("bearer_token", secret, VERR_INVALID, "secret");
+	/* generic {"fields":{"a":A,"b":B,"c":C,"d":D}}: 40 bytes plus the values; 16355 fit, 16356 do not. */
+	for (int extra = 0; extra <= 1; extra++) {
+		char v[4097];
+		memset(v, 'v', 4096);
+		v[4096] = '\0';
+		snprintf(secret, 60000, "{\"fields\":{\"a\":\"%s\",\"b\":\"%s\",\"c\":\"%s\",\"d\":\"%.*s\"}}", v, v, v,
+			 CREDENTIAL_SECRET_MAX_BYTES - 40 - 3 * 4096 + extra, v);
+		if (extra) {
+			tcr_bad("generic", secret, VERR_INVALID, "secret");
+		} else {
+			char *got, hint[CREDENTIAL_HINT_SIZE];
+			verr e = {0};
+			CU_ASSERT_EQUAL(tcr_check("generic", secret, &got, hint, &e), 0);
+			CU_ASSERT_EQUAL(got ? strlen(got) : 0, (size_t)CREDENTIAL_SECRET_MAX_BYTES);
+			free(got);
+		}
+	}
+	free(secret);
+}
+
 static void tcr_hint(void)
 {
 	char h[CREDENTIAL_HINT_SIZE];
@@ -179,6 +259,8 @@ int test_credential_suite(void)
 		return -1;
 	if (!CU_add_test(s, "each type's fields, normalized with defaults", tcr_types) ||
 	    !CU_add_test(s, "refusals name the dotted field: CR/LF, tokens, ports, addresses", tcr_refusals) ||
+	    !CU_add_test(s, "smtp: from and host follow the sender's rules", tcr_smtp_rules) ||
+	    !CU_add_test(s, "the sealed fields fit their column, else 422 on secret", tcr_size) ||
 	    !CU_add_test(s, "hint: last 4 characters of 16 or more (UTF-8)", tcr_hint) ||
 	    !CU_add_test(s, "sealed values open with the key of their recorded version", tcr_key_versions))
 		return -1;

@@ -59,18 +59,33 @@ int auth_authenticate(request *r, long long *rate_limit)
 	snprintf(r->account_id, sizeof r->account_id, "%s", k.account_id);
 	r->scopes = k.scopes;
 	r->authenticated = 1;
-	*rate_limit = k.rate_limit;
+	*rate_limit = r->rate_limit = k.rate_limit;
 	if (k.touch_due && store_apikey_touch(r->app->db, r->a, k.id) != STORE_OK)
 		log_warn("request %s: could not record last_used_at for %s", r->request_id, k.id);
 	return 0;
 }
 
-/* USAGE_HASH (NULL: not counted): the live usage hash the request is counted in, under the caller's key id. */
-static int rate_limit(request *r, const char *bucket, long long limit, const char *refused, const char *usage_hash)
+/* Sets header NAME of R to VALUE, replacing an earlier one (a request charged twice shows its last charge). */
+static void set_header(request *r, const char *name, const char *value)
+{
+	for (int i = 0; i < r->nhdr; i++)
+		if (strcasecmp(r->hdr[i].name, name) == 0) {
+			r->hdr[i] = r->hdr[--r->nhdr];
+			break;
+		}
+	req_header(r, name, value);
+}
+
+/* USAGE_HASH (NULL: not counted): the live usage hash the request is counted in, under the caller's key id.
+ * COST: requests counted at once (usage counts one). */
+static int rate_limit(request *r, const char *bucket, long long limit, long long cost, const char *refused,
+		      const char *usage_hash)
 {
 	ratelimit_result rl;
-	if (ratelimit_check_counted(&r->app->rl, r->app->kv, bucket, limit, usage_hash, usage_hash ? USAGE_LIVE_SET : NULL,
-				    usage_hash ? r->key_id : NULL, &rl) != 0) {
+	int rc = cost > 1 ? ratelimit_check_cost(&r->app->rl, r->app->kv, bucket, limit, cost, &rl)
+			  : ratelimit_check_counted(&r->app->rl, r->app->kv, bucket, limit, usage_hash,
+						    usage_hash ? USAGE_LIVE_SET : NULL, usage_hash ? r->key_id : NULL, &rl);
+	if (rc != 0) {
 		if (r->app->cfg->rate_limit_redis_down == RL_DOWN_CLOSED)
 			return req_fail(r, ERR_DEPENDENCY_UNAVAILABLE,
 					"rate limiting is unavailable; retry shortly");
@@ -80,14 +95,14 @@ static int rate_limit(request *r, const char *bucket, long long limit, const cha
 	}
 	char v[32];
 	snprintf(v, sizeof v, "%lld", rl.limit);
-	req_header(r, "X-RateLimit-Limit", v);
+	set_header(r, "X-RateLimit-Limit", v);
 	snprintf(v, sizeof v, "%lld", rl.remaining);
-	req_header(r, "X-RateLimit-Remaining", v);
+	set_header(r, "X-RateLimit-Remaining", v);
 	snprintf(v, sizeof v, "%lld", rl.reset);
-	req_header(r, "X-RateLimit-Reset", v);
+	set_header(r, "X-RateLimit-Reset", v);
 	if (!rl.allowed) {
 		snprintf(v, sizeof v, "%lld", rl.retry_after);
-		req_header(r, "Retry-After", v);
+		set_header(r, "Retry-After", v);
 		return req_fail(r, ERR_RATE_LIMITED, refused);
 	}
 	return 0;
@@ -95,7 +110,7 @@ static int rate_limit(request *r, const char *bucket, long long limit, const cha
 
 int auth_rate_limit_bucket(request *r, const char *bucket, long long limit, const char *refused)
 {
-	return rate_limit(r, bucket, limit, refused, NULL);
+	return rate_limit(r, bucket, limit, 1, refused, NULL);
 }
 
 int auth_rate_limit(request *r, long long limit)
@@ -104,7 +119,15 @@ int auth_rate_limit(request *r, long long limit)
 	 * call as its rate limit: no MariaDB write and no Redis round trip of its own. Redis down: not counted. */
 	char usage_hash[USAGE_KEY_MAX];
 	usage_live_key(r->account_id, (int64_t)time(NULL), usage_hash);
-	return rate_limit(r, r->key_id, limit, "rate limit exceeded for this API key; see Retry-After", usage_hash);
+	return rate_limit(r, r->key_id, limit, 1, "rate limit exceeded for this API key; see Retry-After", usage_hash);
+}
+
+int auth_rate_limit_more(request *r, long long cost)
+{
+	if (cost < 1)
+		return 0;
+	return rate_limit(r, r->key_id, r->rate_limit, cost, "rate limit exceeded for this API key; see Retry-After",
+			  NULL);
 }
 
 int auth_require_scope(request *r, int scope)

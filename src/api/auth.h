@@ -15,6 +15,11 @@ int auth_authenticate(request *r, long long *rate_limit);
  * closed: 503). */
 int auth_rate_limit(request *r, long long rate_limit);
 
+/* Counts COST more requests of R's authenticated key at once (e.g. the extra tool calls of an MCP batch; not
+ * API usage), replacing the X-RateLimit-* headers: all allowed, or -1 with 429 (Retry-After: when all of them
+ * fit) recorded and nothing counted. 0 when COST < 1. */
+int auth_rate_limit_more(request *r, long long cost);
+
 /* The same mechanism for any budget: counts R against BUCKET (e.g. "hook:agt_..." for an agent's inbound
  * webhook) with LIMIT per 60 s; REFUSED is the 429's message. */
 int auth_rate_limit_bucket(request *r, const char *bucket, long long limit, const char *refused);

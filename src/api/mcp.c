@@ -4,6 +4,7 @@
 #ifdef HAVE_CONFIG_H
 #include "build-config.h"
 #endif
+#include "auth.h"
 #include "handlers.h"
 #include "jsonbody.h"
 #include "log.h"
@@ -25,6 +26,7 @@
 #define TOOLS_PAGE 4                    /* tools/list page size: small enough that paging is exercised */
 #define TOOLS_TTL_MS 60000
 #define PAGE_CURSOR_PREFIX "tools:"
+#define BATCH_MAX 20 /* messages in a 2025-03-26 batch */
 
 #define META_PROTOCOL_VERSION "io.modelcontextprotocol/protocolVersion"
 #define META_CLIENT_CAPABILITIES "io.modelcontextprotocol/clientCapabilities"
@@ -175,9 +177,9 @@ static enum kind classify(const json_t *m)
 	    strcmp(json_string_value(json_object_get(m, "jsonrpc")), "2.0") != 0)
 		return K_INVALID;
 	const json_t *method = json_object_get(m, "method"), *id = json_object_get(m, "id");
-	const json_t *params = json_object_get(m, "params");
 	if (method) {
-		if (!json_is_string(method) || (params && !json_is_object(params)))
+		/* params that are not an object are the method's business: -32602 (params_object) */
+		if (!json_is_string(method))
 			return K_INVALID;
 		if (!id)
 			return K_NOTIFICATION;
@@ -215,6 +217,13 @@ static const char *envelope_version(const json_t *m)
 static json_t *server_info(void)
 {
 	return json_pack("{s:s, s:s, s:s}", "name", "agentplatform", "title", "AgentPlatform", "version", PACKAGE_VERSION);
+}
+
+/* A request's params: absent, or an object. */
+static int params_object(const json_t *m)
+{
+	const json_t *params = json_object_get(m, "params");
+	return !params || json_is_object(params);
 }
 
 /* Only params._meta and the method's own members are allowed; returns 0 or -1. */
@@ -315,6 +324,8 @@ static outcome legacy_request(request *r, const json_t *m)
 {
 	const json_t *id = json_object_get(m, "id"), *params = json_object_get(m, "params");
 	const char *method = json_string_value(json_object_get(m, "method"));
+	if (!params_object(m))
+		return fail_with(200, id, RPC_INVALID_PARAMS, "params must be an object", NULL);
 	if (strcmp(method, "initialize") == 0)
 		return do_initialize(id, params);
 	if (strcmp(method, "ping") == 0)
@@ -376,9 +387,15 @@ static outcome modern_message(request *r, const json_t *m, const char *envelope)
 	if (!json_is_object(json_object_get(meta_of(m), META_CLIENT_CAPABILITIES)))
 		return fail_with(400, id, RPC_INVALID_PARAMS, "params._meta needs " META_CLIENT_CAPABILITIES " (an object)",
 				 NULL);
-	if (k == K_NOTIFICATION)
-		return (outcome){NULL, 202};
 	const char *method = json_string_value(json_object_get(m, "method"));
+	/* The standard headers must be present on requests only (notifications are exempt, as in the official
+	 * SDK: its client sends no Mcp-Method on them), but one that is sent must agree with the body. */
+	if (k == K_NOTIFICATION) {
+		if (r->mcp_method && strcmp(r->mcp_method, method) != 0)
+			return fail_with(400, NULL, RPC_HEADER_MISMATCH,
+					 "the Mcp-Method header does not match the notification's method", NULL);
+		return (outcome){NULL, 202};
+	}
 	const json_t *params = json_object_get(m, "params");
 	if (!header)
 		return fail_with(400, id, RPC_HEADER_MISMATCH, "the MCP-Protocol-Version header is missing", NULL);
@@ -410,7 +427,21 @@ static outcome modern_message(request *r, const json_t *m, const char *envelope)
 	return o;
 }
 
-/* A JSON array of messages: the 2025-03-26 revision's batches. */
+/* The tools/call requests among MSGS (what a batch is charged for). */
+static long long batch_tool_calls(const json_t *msgs)
+{
+	long long n = 0;
+	size_t i;
+	const json_t *m;
+	json_array_foreach(msgs, i, m)
+		n += classify(m) == K_REQUEST && strcmp(json_string_value(json_object_get(m, "method")), "tools/call") == 0;
+	return n;
+}
+
+/* A JSON array of messages: the 2025-03-26 revision's batches. At most BATCH_MAX messages; the request was
+ * counted once against the key's rate limit, so each tools/call after the first counts once more, all at once
+ * before any message runs: a batch the key's budget does not cover is a 429 (Retry-After: when it fits) and
+ * runs nothing. Tool calls share the request's one time limit (mcp_tools_call). */
 static int batch(request *r, json_t *msgs, const char *version)
 {
 	if (strcmp(version, HEADERLESS_VERSION) != 0) {
@@ -420,6 +451,23 @@ static int batch(request *r, json_t *msgs, const char *version)
 	}
 	if (json_array_size(msgs) == 0)
 		return refuse(r, 400, RPC_INVALID_REQUEST, "an empty batch");
+	if (json_array_size(msgs) > BATCH_MAX) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "a batch holds at most %d messages; this one has %zu", BATCH_MAX,
+			 json_array_size(msgs));
+		return refuse(r, 400, RPC_INVALID_REQUEST, msg);
+	}
+	long long calls = batch_tool_calls(msgs);
+	if (calls > r->rate_limit) {
+		char msg[200];
+		snprintf(msg, sizeof msg,
+			 "this batch has %lld tool calls, more than the API key's rate limit of %lld a minute: send fewer "
+			 "in one batch",
+			 calls, r->rate_limit);
+		return refuse(r, 400, RPC_INVALID_REQUEST, msg);
+	}
+	if (calls > 1 && auth_rate_limit_more(r, calls - 1) != 0)
+		return -1; /* 429 (or 503 with rate_limit_redis_down = closed), recorded in R */
 	json_t *replies = json_array();
 	size_t i;
 	json_t *m;

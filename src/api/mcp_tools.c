@@ -129,6 +129,13 @@ static int arg_id(const json_t *args, const char *name, const char *prefix, cons
 	return 0;
 }
 
+/* The one time limit of R's tool calls (epoch ms): mcp_tool_timeout_seconds from the request's start, shared by
+ * the calls of a batch. */
+static int64_t request_deadline(const request *r)
+{
+	return r->started_ms + (int64_t)r->app->cfg->mcp_tool_timeout_seconds * 1000;
+}
+
 /* ------------------------------------------------------------------------------------------------ */
 
 static int call_get_weather(request *r, const json_t *args, tool_out *out)
@@ -152,7 +159,8 @@ static int call_get_weather(request *r, const json_t *args, tool_out *out)
 	q.longitude = lon;
 	q.imperial = units && strcmp(units, "imperial") == 0;
 	weather_result w;
-	if (weather_lookup(r->a, r->app->cfg, &q, (long)r->app->cfg->mcp_tool_timeout_seconds * 1000, &w) != 0) {
+	long left = (long)(request_deadline(r) - util_now_ms());
+	if (weather_lookup(r->a, r->app->cfg, &q, left > 1 ? left : 1, &w) != 0) {
 		if (w.timed_out)
 			return tool_fail(out, "the weather service did not answer within %d seconds",
 					 r->app->cfg->mcp_tool_timeout_seconds);
@@ -327,8 +335,8 @@ static int call_list_calendar_events(request *r, const json_t *args, tool_out *o
 	int n = 1;
 	if (!conn && calendar_connection_ids(r->app->db, r->a, r->account_id, MAX_CALENDARS, &ids, &n) != 0)
 		return tool_fail(out, "the database is unavailable; retry shortly");
-	/* One budget for every calendar: the tool answers within mcp_tool_timeout_seconds. */
-	int64_t deadline = util_now_ms() + (int64_t)r->app->cfg->mcp_tool_timeout_seconds * 1000;
+	/* One budget for every calendar: the request answers within mcp_tool_timeout_seconds. */
+	int64_t deadline = request_deadline(r);
 	json_t *calendars = json_array();
 	for (int i = 0; i < n; i++) {
 		long left = (long)(deadline - util_now_ms());
@@ -360,20 +368,16 @@ static int call_list_calendar_events(request *r, const json_t *args, tool_out *o
 /* The account's one live smtp credential into *ID (arena), for send_email without credential_id. */
 static int only_smtp_credential(request *r, const char **id, tool_out *out)
 {
-	credential_row *rows;
-	int n, found = 0;
-	enum store_result res = store_credential_list(r->app->db, r->a, r->account_id, NULL, 100, &rows, &n);
+	char **ids;
+	int n;
+	enum store_result res = store_credential_live_ids(r->app->db, r->a, r->account_id, "smtp", 2, &ids, &n);
 	if (res != STORE_OK)
 		return tool_fail_store(r, res, out);
-	for (int i = 0; i < n; i++)
-		if (!rows[i].revoked_at && strcmp(rows[i].type, "smtp") == 0) {
-			*id = rows[i].id;
-			found++;
-		}
-	if (found == 0)
+	if (n == 0)
 		return tool_fail(out, "the account has no smtp credential: create one and pass its id as credential_id");
-	if (found > 1)
+	if (n > 1)
 		return tool_fail(out, "the account has several smtp credentials: pass credential_id");
+	*id = ids[0];
 	return 0;
 }
 
@@ -647,7 +651,12 @@ json_t *mcp_tools_call(request *r, const mcp_tool *t, const json_t *args)
 {
 	tool_out out = {.tool = t};
 	int nhdr = r->nhdr; /* a refused signal adds Retry-After: it belongs to the tool result, not the HTTP answer */
-	int rc = check_args(t, args, &out) == 0 ? t->call(r, args, &out) : -1;
+	int rc = check_args(t, args, &out);
+	if (rc == 0 && util_now_ms() >= request_deadline(r))
+		rc = tool_fail(&out, "not run: the request's time limit of %d seconds ran out (the tool calls of a batch "
+			       "share it)", r->app->cfg->mcp_tool_timeout_seconds);
+	if (rc == 0)
+		rc = t->call(r, args, &out);
 	r->nhdr = nhdr;
 	if (rc == 0 && !out.structured)
 		rc = tool_fail(&out, "the tool produced no result");

@@ -21,7 +21,9 @@ int mcp_tools_index(const char *name);
  * (a new reference). */
 json_t *mcp_tools_describe(const mcp_tool *t);
 
-/* Calls T with ARGS (an object, borrowed) for R's account and key, audits the call (mcp.tool_called: the tool's
+/* Calls T with ARGS (an object, borrowed) for R's account and key within R's one time limit
+ * (mcp_tool_timeout_seconds from the request's start, shared by the calls of a batch: a call that would start
+ * after it is a failed result, not run), audits the call (mcp.tool_called: the tool's
  * name and whether it failed, never its arguments) and answers the CallToolResult (a new reference):
  * {content: [{type: text, text}], structuredContent?, isError}. Bad arguments, unknown or foreign ids and
  * upstream failures are results with isError true and a readable text; R's own error state is left as it was.

@@ -52,6 +52,7 @@ typedef struct request {
 	char key_id[IDS_MAX_LEN];
 	char account_id[IDS_MAX_LEN];
 	uint32_t scopes;
+	long long rate_limit; /* the key's requests per minute */
 
 	/* Output. */
 	int status;

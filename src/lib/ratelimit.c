@@ -8,12 +8,13 @@
 
 /* GCRA with burst = limit: the theoretical arrival time (TAT, microseconds) advances by period/limit per
  * request; a request is allowed while TAT - period <= now. No 2N burst at any window edge. Returns
- * {allowed, remaining, reset_epoch_s, retry_after_s}.
+ * {allowed, remaining, reset_epoch_s, retry_after_s}. ARGV[3] is the cost (requests counted at once): refused
+ * whole, retry_after is when all of it fits.
  * With KEYS[2] (a usage hash, see usage.h) and KEYS[3] (the set of live usage hashes), the request is also
- * counted there under field ARGV[3], allowed or not: usage counting costs no round trip of its own. */
+ * counted there under field ARGV[4], allowed or not: usage counting costs no round trip of its own. */
 const char RATELIMIT_SCRIPT[] =
 	"if KEYS[2] then\n"
-	"  redis.call('HINCRBY', KEYS[2], ARGV[3], 1)\n"
+	"  redis.call('HINCRBY', KEYS[2], ARGV[4], 1)\n"
 	"  redis.call('SADD', KEYS[3], KEYS[2])\n"
 	"end\n"
 	"local limit = tonumber(ARGV[1])\n"
@@ -23,7 +24,7 @@ const char RATELIMIT_SCRIPT[] =
 	"local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
 	"local tat = tonumber(redis.call('GET', KEYS[1]) or now)\n"
 	"if tat < now then tat = now end\n"
-	"local new_tat = tat + interval\n"
+	"local new_tat = tat + interval * tonumber(ARGV[3])\n"
 	"local allow_at = new_tat - period\n"
 	"if allow_at > now then\n"
 	"  local retry = math.ceil((allow_at - now) / 1000000)\n"
@@ -42,28 +43,44 @@ void ratelimit_init(ratelimit *rl)
 		snprintf(rl->sha + 2 * i, 3, "%02x", h[i]);
 }
 
+static int check(const ratelimit *rl, kv *k, const char *key_id, long long limit, long long cost, const char *usage_hash,
+		 const char *usage_set, const char *usage_field, ratelimit_result *out);
+
 int ratelimit_check(const ratelimit *rl, kv *k, const char *key_id, long long limit, ratelimit_result *out)
 {
-	return ratelimit_check_counted(rl, k, key_id, limit, NULL, NULL, NULL, out);
+	return check(rl, k, key_id, limit, 1, NULL, NULL, NULL, out);
+}
+
+int ratelimit_check_cost(const ratelimit *rl, kv *k, const char *key_id, long long limit, long long cost,
+			 ratelimit_result *out)
+{
+	return check(rl, k, key_id, limit, cost < 1 ? 1 : cost, NULL, NULL, NULL, out);
 }
 
 int ratelimit_check_counted(const ratelimit *rl, kv *k, const char *key_id, long long limit, const char *usage_hash,
 			    const char *usage_set, const char *usage_field, ratelimit_result *out)
+{
+	return check(rl, k, key_id, limit, 1, usage_hash, usage_set, usage_field, out);
+}
+
+static int check(const ratelimit *rl, kv *k, const char *key_id, long long limit, long long cost, const char *usage_hash,
+		 const char *usage_set, const char *usage_field, ratelimit_result *out)
 {
 	if (limit < 1) { /* a zero limit refuses everything; never let the script divide by it */
 		*out = (ratelimit_result){.allowed = 0, .limit = 0, .remaining = 0, .retry_after = RATELIMIT_PERIOD_SECONDS};
 		out->reset = (long long)time(NULL) + RATELIMIT_PERIOD_SECONDS;
 		return 0;
 	}
-	char key[64], lim[24], period[16];
+	char key[64], lim[24], period[16], n[24];
 	snprintf(key, sizeof key, "rl:{%s}", key_id);
 	snprintf(lim, sizeof lim, "%lld", limit);
 	snprintf(period, sizeof period, "%d", RATELIMIT_PERIOD_SECONDS);
+	snprintf(n, sizeof n, "%lld", cost);
 	const char *keys[] = {key, usage_hash, usage_set};
-	const char *args[] = {lim, period, usage_field};
+	const char *args[] = {lim, period, n, usage_field};
 	int counted = usage_hash && usage_set && usage_field;
 	long long v[4];
-	if (kv_eval_ints(k, RATELIMIT_SCRIPT, rl->sha, counted ? 3 : 1, keys, counted ? 3 : 2, args, v, 4) != 4)
+	if (kv_eval_ints(k, RATELIMIT_SCRIPT, rl->sha, counted ? 3 : 1, keys, counted ? 4 : 3, args, v, 4) != 4)
 		return -1;
 	out->allowed = v[0] == 1;
 	out->limit = limit;

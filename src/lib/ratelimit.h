@@ -26,7 +26,12 @@ void ratelimit_init(ratelimit *rl);
  * processes and hosts). Returns 0 with OUT filled, or -1 if Redis is unreachable. */
 int ratelimit_check(const ratelimit *rl, kv *k, const char *key_id, long long limit, ratelimit_result *out);
 
-/* The same, also counting the request (allowed or refused) in field USAGE_FIELD of hash USAGE_HASH and adding
+/* The same for COST requests at once (at least 1): all allowed, or refused with nothing counted and
+ * retry_after the wait until all of them fit (a COST above LIMIT never fits). */
+int ratelimit_check_cost(const ratelimit *rl, kv *k, const char *key_id, long long limit, long long cost,
+			 ratelimit_result *out);
+
+/* The same (one request), also counting the request (allowed or refused) in field USAGE_FIELD of hash USAGE_HASH and adding
  * USAGE_HASH to the set USAGE_SET, in the same script call (see usage.h). A LIMIT below 1 refuses without
  * calling Redis, so nothing is counted then. Returns 0, or -1 if Redis is unreachable (nothing counted). */
 int ratelimit_check_counted(const ratelimit *rl, kv *k, const char *key_id, long long limit, const char *usage_hash,

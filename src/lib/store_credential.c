@@ -19,6 +19,8 @@ static const char SQL_GET[] = "SELECT " CRED_COLUMNS " FROM credentials WHERE ac
 static const char SQL_GET_LOCK[] =
 	"SELECT " CRED_COLUMNS " FROM credentials WHERE account_id = ? AND id = ? FOR UPDATE";
 static const char SQL_COUNT[] = "SELECT COUNT(*) FROM credentials WHERE account_id = ? AND revoked_at IS NULL";
+static const char SQL_LIVE_OF_TYPE[] = "SELECT id FROM credentials WHERE account_id = ? AND type = ? "
+				       "AND revoked_at IS NULL ORDER BY id DESC LIMIT ?";
 static const char SQL_INSERT[] =
 	"INSERT INTO credentials (id, account_id, name, type, secret_enc, secret_key_version, hint, created_at) "
 	"VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))";
@@ -47,6 +49,12 @@ static void row_from(arena *a, char **c, void *out)
 	x->revoked_at = store_time(a, c[7]);
 }
 
+static void id_from(arena *a, char **c, void *out)
+{
+	(void)a;
+	*(char **)out = c[0];
+}
+
 enum store_result store_credential_list(db *d, arena *a, const char *account_id, const char *before_id, int limit,
 					credential_row **rows, int *n)
 {
@@ -67,6 +75,20 @@ enum store_result store_credential_get(db *d, arena *a, const char *account_id, 
 enum store_result store_credential_count(db *d, arena *a, const char *account_id, long *n)
 {
 	return store_account_count(d, a, SQL_COUNT, account_id, n);
+}
+
+enum store_result store_credential_live_ids(db *d, arena *a, const char *account_id, const char *type, int max,
+					    char ***ids, int *n)
+{
+	store_params p = {0};
+	store_param_str(&p, account_id);
+	store_param_str(&p, type);
+	store_param_int(&p, max);
+	void *v;
+	enum store_result res = store_exec_rows(d, SQL_LIVE_OF_TYPE, &p, a, sizeof **ids, id_from, &v, n);
+	if (res == STORE_OK)
+		*ids = v;
+	return res;
 }
 
 enum store_result store_credential_insert(db *d, arena *a, const settings *cfg, const char *account_id, const char *id,

@@ -25,6 +25,9 @@ enum store_result store_credential_get(db *d, arena *a, const char *account_id, 
 				       credential_row *out);
 /* Live (not revoked) credentials of ACCOUNT_ID (for the quota; lock the account row first to make it hold). */
 enum store_result store_credential_count(db *d, arena *a, const char *account_id, long *n);
+/* At most MAX ids of ACCOUNT_ID's live (not revoked) credentials of TYPE, newest first, into *IDS (arena). */
+enum store_result store_credential_live_ids(db *d, arena *a, const char *account_id, const char *type, int max,
+					    char ***ids, int *n);
 /* Inserts credential ID (made by the caller with ids_new("cred_")) of TYPE with its secret fields FIELDS (a JSON
  * object, validated by the caller), sealed here under the current master key with AAD = ID. HINT may be NULL. */
 enum store_result store_credential_insert(db *d, arena *a, const settings *cfg, const char *account_id, const char *id,

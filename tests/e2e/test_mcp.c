@@ -340,8 +340,21 @@ static void test_initialize_revisions(void)
 	CHECK(r.status == 200 && rpc_code(&r) == -32602);
 	mcp(&r, A.key, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":{}}", NULL);
 	CHECK(r.status == 200 && rpc_code(&r) == -32602);
-	mcp(&r, A.key, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":5}", NULL);
-	CHECK(r.status == 400 && rpc_code(&r) == -32600);
+	/* params that are not an object: malformed params, -32602 inside a 200, for every method */
+	static const char *const bad_params[] = {
+		"{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":5}",
+		"{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/list\",\"params\":[\"x\"]}",
+		"{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\",\"params\":\"x\"}",
+		"{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"initialize\",\"params\":null}",
+	};
+	for (size_t i = 0; i < sizeof bad_params / sizeof bad_params[0]; i++) {
+		mcp(&r, A.key, bad_params[i], i % 2 ? "MCP-Protocol-Version: 2025-11-25" : NULL, NULL);
+		CHECK_STATUS(r, 200);
+		CHECK(EXACT(r.json) && rpc_code(&r) == -32602 && json_integer_value(jget(r.json, "id")) == 6);
+	}
+	/* a notification's params are not looked at */
+	mcp(&r, A.key, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\",\"params\":[]}", NULL);
+	CHECK_STATUS(r, 202);
 	resp_free(&r);
 }
 
@@ -427,6 +440,83 @@ static void test_batches(void)
 	resp_free(&r);
 }
 
+/* A batch of N messages: N - CALLS pings then CALLS tools/call list_agents. */
+static char *batch_of(int n, int calls)
+{
+	size_t cap = (size_t)n * 128 + 8, len = 0;
+	char *b = malloc(cap);
+	if (!b)
+		abort();
+	b[len++] = '[';
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(b + len, cap - len, "%s{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"%s\"%s}",
+					i ? "," : "", i, i < n - calls ? "ping" : "tools/call",
+					i < n - calls ? "" : ",\"params\":{\"name\":\"list_agents\"}");
+	snprintf(b + len, cap - len, "]");
+	return b;
+}
+
+/* The mcp_tool_calls of KEY's account today. */
+static long tool_calls_today(const char *key)
+{
+	struct resp u = {0};
+	http_get(&u, key, "/api/v1/usage");
+	long n = CHECK_STATUS(u, 200) ? (long)json_integer_value(jget(u.json, "data.totals.mcp_tool_calls")) : -1;
+	resp_free(&u);
+	return n;
+}
+
+/* A batch holds at most 20 messages; each tools/call after the first counts once more against the key's rate
+ * limit, all before anything runs. */
+static void test_batch_limits(void)
+{
+	struct resp r = {0};
+	char *b = batch_of(21, 0);
+	mcp(&r, A.key, b, NULL);
+	free(b);
+	CHECK(r.status == 400 && EXACT(r.json) && rpc_code(&r) == -32600 && json_is_null(jget(r.json, "id")));
+	CHECK_STR(jstr(r.json, "error.message"), "a batch holds at most 20 messages; this one has 21");
+	b = batch_of(20, 2);
+	mcp(&r, A.key, b, NULL);
+	free(b);
+	CHECK_STATUS(r, 200);
+	CHECK(json_array_size(r.json) == 20);
+	CHECK(json_is_false(jget(json_array_get(r.json, 19), "result.isError")));
+
+	struct tenant T;
+	char key[64], key_id[64];
+	static const char *const SIX[] = {"--rate-limit", "6", "--expires", "never", NULL};
+	if (e2e_tenant(&T, "mcp-batch", "all", GENEROUS) != 0 || e2e_key(&T, "mcp:tools", SIX, key, key_id) != 0)
+		return;
+	/* more tool calls than the key's limit never fit: 400 (the request itself counted: 5 left) */
+	b = batch_of(7, 7);
+	mcp(&r, key, b, NULL);
+	free(b);
+	CHECK(r.status == 400 && EXACT(r.json) && rpc_code(&r) == -32600);
+	CHECK(tool_calls_today(T.key) == 0);
+	/* 3 tool calls (and a ping): 3 of the 5 */
+	b = batch_of(4, 3);
+	mcp(&r, key, b, NULL);
+	free(b);
+	CHECK_STATUS(r, 200);
+	CHECK(json_array_size(r.json) == 4);
+	CHECK_HEADER(r, "X-RateLimit-Limit", "6");
+	CHECK_HEADER(r, "X-RateLimit-Remaining", "2");
+	CHECK(tool_calls_today(T.key) == 3);
+	/* 3 more do not fit in the 2 left: 429 for the whole batch (Retry-After: when all fit), nothing run */
+	b = batch_of(3, 3);
+	mcp(&r, key, b, NULL);
+	free(b);
+	CHECK_ERROR(r, 429, "rate_limited", NULL);
+	CHECK(resp_header(&r, "Retry-After") != NULL && atoi(resp_header(&r, "Retry-After")) >= 9);
+	CHECK_HEADER(r, "X-RateLimit-Limit", "6");
+	CHECK(tool_calls_today(T.key) == 3);
+	/* the one left still serves a single call */
+	call_tool(&r, key, "list_agents", "{}");
+	CHECK(TOOL_OK(r) != NULL);
+	resp_free(&r);
+}
+
 static void test_modern(void)
 {
 	struct resp r = {0};
@@ -499,10 +589,23 @@ static void test_modern(void)
 	    "\"io.modelcontextprotocol/protocolVersion\":\"" MODERN "\"}}}",
 	    "MCP-Protocol-Version: " MODERN, "Mcp-Method: tools/list", NULL);
 	CHECK(r.status == 400 && rpc_code(&r) == -32602);
-	/* notifications: 202 */
-	mcp(&r, A.key, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":1," ENVELOPE "}}",
-	    "MCP-Protocol-Version: " MODERN, NULL);
+	/* params that are not an object: no envelope, 400 -32602 */
+	mcp(&r, A.key, "{\"jsonrpc\":\"2.0\",\"id\":19,\"method\":\"tools/list\",\"params\":[]}",
+	    "MCP-Protocol-Version: " MODERN, "Mcp-Method: tools/list", NULL);
+	CHECK(r.status == 400 && EXACT(r.json) && rpc_code(&r) == -32602);
+	/* notifications: 202; the standard headers are required on requests only (the official client sends no
+	 * Mcp-Method on a notification), but one that is sent must agree with the body */
+	const char *note = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":1," ENVELOPE "}}";
+	mcp(&r, A.key, note, "MCP-Protocol-Version: " MODERN, NULL);
 	CHECK_STATUS(r, 202);
+	mcp(&r, A.key, note, "MCP-Protocol-Version: " MODERN, "Mcp-Method: notifications/cancelled", NULL);
+	CHECK_STATUS(r, 202);
+	mcp(&r, A.key, note, NULL);
+	CHECK_STATUS(r, 202);
+	mcp(&r, A.key, note, "MCP-Protocol-Version: " MODERN, "Mcp-Method: tools/list", NULL);
+	CHECK(r.status == 400 && EXACT(r.json) && rpc_code(&r) == -32020);
+	mcp(&r, A.key, note, "MCP-Protocol-Version: 2025-11-25", NULL);
+	CHECK(r.status == 400 && rpc_code(&r) == -32020);
 	resp_free(&r);
 }
 
@@ -836,6 +939,43 @@ static void test_email_and_approvals(void)
 	resp_free(&r);
 }
 
+/* send_email without credential_id finds the account's only live smtp credential however many other
+ * credentials are newer, and refuses to guess between two. */
+static void test_email_default_credential(void)
+{
+	struct resp r = {0};
+	struct tenant M;
+	if (e2e_tenant(&M, "mcp-mail-many", "all", GENEROUS) != 0)
+		return;
+	char smtp[64], id[64], second[64];
+	const char *smtp_body = "{\"name\":\"Mail\",\"type\":\"smtp\",\"secret\":{\"host\":\"127.0.0.1\",\"port\":9,"
+				"\"username\":\"agent\",\"password\":\"smtp-pw-0123456789abcdef\",\"from\":\"agent@example.com\"}}";
+	if (!make_credential(M.key, smtp, smtp_body))
+		return;
+	for (int i = 0; i < 101; i++)
+		if (!make_credential(M.key, id,
+				     "{\"name\":\"b\",\"type\":\"bearer_token\",\"secret\":{\"token\":\"tok-0123456789abcdef\"}}"))
+			return;
+	const char *email = "{\"to\":\"bob@example.com\",\"subject\":\"Hi\",\"body\":\"Hello\"}";
+	call_tool(&r, M.key, "send_email", email);
+	if (TOOL_OK(r)) {
+		struct resp g = {0};
+		http_get(&g, M.key, "/api/v1/approvals/%s", jstr(r.json, "result.structuredContent.approval_id"));
+		CHECK_STR(jstr(g.json, "data.arguments.credential_id"), smtp);
+		resp_free(&g);
+	}
+	/* a second live one: ambiguous; revoked again: the first is the only one */
+	if (!make_credential(M.key, second, smtp_body))
+		return;
+	call_tool(&r, M.key, "send_email", email);
+	CHECK_STR(TOOL_ERROR(r), "the account has several smtp credentials: pass credential_id");
+	http_call(&r, "POST", M.key, NULL, "/api/v1/credentials/%s/revoke", second);
+	CHECK_STATUS(r, 200);
+	call_tool(&r, M.key, "send_email", email);
+	CHECK(TOOL_OK(r) != NULL);
+	resp_free(&r);
+}
+
 
 /* GET /api/v1/usage counts tool calls (failed ones too), not other JSON-RPC methods. */
 static void test_usage(void)
@@ -870,6 +1010,22 @@ static void test_tool_timeout(void)
 	call_tool(&r, A.key, "get_weather", "{\"latitude\":10,\"longitude\":20}");
 	const char *text = TOOL_ERROR(r);
 	CHECK(text && strstr(text, "could not reach the weather service") == text);
+	CHECK(time(NULL) - t0 <= 4);
+	/* the calls of a batch share the request's one time limit: the second is not run */
+	t0 = time(NULL);
+	mcp(&r, A.key,
+	    "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"get_weather\","
+	    "\"arguments\":{\"latitude\":10,\"longitude\":20}}},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"get_weather\","
+	    "\"arguments\":{\"latitude\":11,\"longitude\":20}}}]",
+	    NULL);
+	CHECK_STATUS(r, 200);
+	CHECK(json_array_size(r.json) == 2);
+	CHECK(json_is_true(jget(json_array_get(r.json, 0), "result.isError")));
+	CHECK(json_is_true(jget(json_array_get(r.json, 1), "result.isError")));
+	const char *second = json_string_value(json_object_get(json_array_get(jget(json_array_get(r.json, 1),
+										      "result.content"), 0), "text"));
+	CHECK_STR(second, "not run: the request's time limit of 1 seconds ran out (the tool calls of a batch share it)");
 	CHECK(time(NULL) - t0 <= 4);
 	CHECK(configure(NULL, 0) == 0);
 	resp_free(&r);
@@ -910,11 +1066,13 @@ int suite_mcp_register(void)
 	    !CU_add_test(s, "initialize-based revisions, ids, errors", test_initialize_revisions) ||
 	    !CU_add_test(s, "tools/list paging", test_tools_list) ||
 	    !CU_add_test(s, "batches (2025-03-26 only)", test_batches) ||
+	    !CU_add_test(s, "batches: at most 20 messages, tool calls count against the rate limit", test_batch_limits) ||
 	    !CU_add_test(s, "2026-07-28: discover, headers, envelope, errors", test_modern) ||
 	    !CU_add_test(s, "get_weather against the fake Open-Meteo", test_get_weather) ||
 	    !CU_add_test(s, "list_agents, get_agent, trigger_agent, get_run", test_agent_tools) ||
 	    !CU_add_test(s, "list_calendar_events against the fake CalDAV calendar", test_calendar_tool) ||
 	    !CU_add_test(s, "send_email asks for approval; list_pending_approvals", test_email_and_approvals) ||
+	    !CU_add_test(s, "send_email finds the only smtp credential among many", test_email_default_credential) ||
 	    !CU_add_test(s, "every tool call is audited", test_audit) ||
 	    !CU_add_test(s, "usage counts tool calls", test_usage) ||
 	    !CU_add_test(s, "a slow weather service: the tool's time limit", test_tool_timeout))

@@ -107,51 +107,113 @@ static int consider(const char *text, size_t len, long long id, json_t **result,
 }
 
 /* The SSE stream (WHATWG event-stream): lines end with CRLF, LF or CR; "data" lines of one event are joined
- * with LF; a blank line dispatches; ":" starts a comment; events named other than "message" are skipped. */
-static int parse_sse(const char *body, size_t len, long long id, json_t **result, char *err, size_t errlen)
+ * with LF; a blank line dispatches; ":" starts a comment; events named other than "message" are skipped. The
+ * reader is incremental: it is given the body received so far each time (a longer prefix of the same bytes),
+ * reads each byte twice at most (searched, then taken) and parses each complete event once, so a server
+ * sending tiny chunks costs linear time, not a re-parse of everything per chunk. */
+void mcpclient_sse_init(mcpclient_sse *s, long long id)
 {
-	char *data = malloc(len + 1);
-	if (!data)
-		abort();
-	size_t dlen = 0, i = 0;
-	int has_data = 0, other = 0, rc = 2;
-	while (i < len && rc == 2) {
-		size_t j = i;
+	memset(s, 0, sizeof *s);
+	s->id = id;
+	s->rc = 2;
+}
+
+void mcpclient_sse_free(mcpclient_sse *s)
+{
+	free(s->data);
+	json_decref(s->result);
+	s->data = NULL;
+	s->result = NULL;
+	s->dlen = s->dcap = 0;
+}
+
+static void sse_data(mcpclient_sse *s, const char *v, size_t vlen)
+{
+	size_t need = s->dlen + vlen + 1;
+	if (need > s->dcap) {
+		size_t cap = s->dcap ? s->dcap : 256;
+		while (cap < need)
+			cap *= 2;
+		char *nd = realloc(s->data, cap);
+		if (!nd)
+			abort();
+		s->data = nd;
+		s->dcap = cap;
+	}
+	if (s->has_data)
+		s->data[s->dlen++] = '\n';
+	memcpy(s->data + s->dlen, v, vlen);
+	s->dlen += vlen;
+	s->has_data = 1;
+}
+
+/* One complete line (without its end). */
+static void sse_line(mcpclient_sse *s, const char *line, size_t llen)
+{
+	s->examined += llen;
+	if (llen == 0) {
+		if (s->has_data && !s->other)
+			s->rc = consider(s->data ? s->data : "", s->dlen, s->id, &s->result, s->err, sizeof s->err);
+		s->dlen = 0;
+		s->has_data = s->other = 0;
+		return;
+	}
+	if (line[0] == ':')
+		return;
+	const char *colon = memchr(line, ':', llen);
+	size_t flen = colon ? (size_t)(colon - line) : llen;
+	const char *v = colon ? colon + 1 : line + llen;
+	size_t vlen = (size_t)(line + llen - v);
+	if (vlen && *v == ' ') {
+		v++;
+		vlen--;
+	}
+	if (flen == 4 && memcmp(line, "data", 4) == 0)
+		sse_data(s, v, vlen);
+	else if (flen == 5 && memcmp(line, "event", 5) == 0)
+		s->other = !(vlen == 0 || (vlen == 7 && memcmp(v, "message", 7) == 0));
+}
+
+int mcpclient_sse_feed(mcpclient_sse *s, const char *body, size_t len)
+{
+	if (s->after_cr && s->pos < len) {
+		/* The last line ended with CR at the end of what had come: an LF right after it is part of that end. */
+		if (body[s->pos] == '\n')
+			s->pos++;
+		s->after_cr = 0;
+	}
+	if (s->scan < s->pos)
+		s->scan = s->pos;
+	while (s->rc == 2 && s->scan < len) {
+		size_t j = s->scan;
 		while (j < len && body[j] != '\n' && body[j] != '\r')
 			j++;
-		if (j == len)
-			break; /* an unterminated last line: the event is incomplete and discarded */
-		const char *line = body + i;
-		size_t llen = j - i;
-		i = j + 1 + (body[j] == '\r' && j + 1 < len && body[j + 1] == '\n');
-		if (llen == 0) {
-			if (has_data && !other)
-				rc = consider(data, dlen, id, result, err, errlen);
-			dlen = 0;
-			has_data = other = 0;
-			continue;
+		s->examined += j - s->scan;
+		if (j == len) {
+			s->scan = len; /* an unterminated line: searched up to here, taken once its end comes */
+			break;
 		}
-		if (line[0] == ':')
-			continue;
-		const char *colon = memchr(line, ':', llen);
-		size_t flen = colon ? (size_t)(colon - line) : llen;
-		const char *v = colon ? colon + 1 : line + llen;
-		size_t vlen = (size_t)(line + llen - v);
-		if (vlen && *v == ' ') {
-			v++;
-			vlen--;
-		}
-		if (flen == 4 && memcmp(line, "data", 4) == 0) {
-			if (has_data)
-				data[dlen++] = '\n';
-			memcpy(data + dlen, v, vlen);
-			dlen += vlen;
-			has_data = 1;
-		} else if (flen == 5 && memcmp(line, "event", 5) == 0) {
-			other = !(vlen == 0 || (vlen == 7 && memcmp(v, "message", 7) == 0));
-		}
+		sse_line(s, body + s->pos, j - s->pos);
+		if (body[j] == '\r' && j + 1 == len)
+			s->after_cr = 1;
+		s->pos = j + 1 + (body[j] == '\r' && j + 1 < len && body[j + 1] == '\n');
+		s->scan = s->pos;
 	}
-	free(data);
+	return s->rc;
+}
+
+static int parse_sse(const char *body, size_t len, long long id, json_t **result, char *err, size_t errlen)
+{
+	mcpclient_sse s;
+	mcpclient_sse_init(&s, id);
+	int rc = mcpclient_sse_feed(&s, body, len);
+	if (rc == 1) {
+		*result = s.result;
+		s.result = NULL;
+	} else if (rc != 2) {
+		mcp_fail(err, errlen, "%s", s.err);
+	}
+	mcpclient_sse_free(&s);
 	return rc;
 }
 
@@ -186,21 +248,12 @@ int mcpclient_parse_response(const char *content_type, const char *body, size_t 
 /* ---- HTTP ---- */
 
 /* httpc's body_enough for one request: an event stream is complete once it holds the response with the id
- * (servers SHOULD close the stream then, but need not). */
-struct awaited {
-	long long id;
-};
-
+ * (servers SHOULD close the stream then, but need not). ARG is the request's incremental reader. */
 static int stream_has_response(void *arg, const char *content_type, const char *body, size_t len)
 {
-	const struct awaited *w = arg;
 	if (!content_type_is(content_type, "text/event-stream"))
 		return 0;
-	json_t *result = NULL;
-	char err[8];
-	int rc = parse_sse(body, len, w->id, &result, err, sizeof err);
-	json_decref(result);
-	return rc != 2;
+	return mcpclient_sse_feed(arg, body, len) != 2;
 }
 
 static long remaining_ms(const mcpclient *c)
@@ -209,9 +262,10 @@ static long remaining_ms(const mcpclient *c)
 	return left > 0 ? (long)left : 0;
 }
 
-/* One HTTP call to the endpoint with the session's headers. Returns 0 with RESP, or -1 with ERR. */
+/* One HTTP call to the endpoint with the session's headers; an event stream answering request AWAITED (an id;
+ * 0: none) is read only until it holds that response. Returns 0 with RESP, or -1 with ERR. */
 static int call(mcpclient *c, const char *method, const char *body, long timeout_ms, const char *capture,
-		struct awaited *w, httpc_response *resp, char *err, size_t errlen)
+		long long awaited, httpc_response *resp, char *err, size_t errlen)
 {
 	const char *h[7];
 	int n = 0;
@@ -232,6 +286,8 @@ static int call(mcpclient *c, const char *method, const char *body, long timeout
 	char why[160];
 	if (webhook_url_check(c->o.url, 1, c->o.allow_private, &t, why, sizeof why) != 0)
 		return mcp_fail(err, errlen, "%s", why);
+	mcpclient_sse sse;
+	mcpclient_sse_init(&sse, awaited);
 	httpc_request req = {
 		.method = method,
 		.url = c->o.url,
@@ -242,10 +298,12 @@ static int call(mcpclient *c, const char *method, const char *body, long timeout
 		.max_response_bytes = MCPCLIENT_MAX_RESPONSE,
 		.allow_private = c->o.allow_private,
 		.capture_header = capture,
-		.body_enough = w ? stream_has_response : NULL,
-		.body_enough_arg = w,
+		.body_enough = awaited ? stream_has_response : NULL,
+		.body_enough_arg = &sse,
 	};
-	if (httpc_do(c->a, &req, resp, why, sizeof why) != 0)
+	int rc = httpc_do(c->a, &req, resp, why, sizeof why);
+	mcpclient_sse_free(&sse);
+	if (rc != 0)
 		return mcp_fail(err, errlen, "%s", why);
 	return 0;
 }
@@ -280,9 +338,8 @@ static int rpc(mcpclient *c, const char *method, json_t *params, json_t **result
 	char *body = dump(c->a, json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id", (json_int_t)id, "method",
 					  method, "params", params));
 	httpc_response resp;
-	struct awaited w = {id};
 	for (;;) {
-		if (call(c, "POST", body, remaining_ms(c), init ? "Mcp-Session-Id" : NULL, &w, &resp, err, errlen) != 0)
+		if (call(c, "POST", body, remaining_ms(c), init ? "Mcp-Session-Id" : NULL, id, &resp, err, errlen) != 0)
 			return -1;
 		if (resp.status == 404 && c->session_id && !init && !c->reinitialized) {
 			c->reinitialized = 1;
@@ -314,7 +371,7 @@ static int notify(mcpclient *c, const char *method, char *err, size_t errlen)
 {
 	char *body = dump(c->a, json_pack("{s:s, s:s}", "jsonrpc", "2.0", "method", method));
 	httpc_response resp;
-	if (call(c, "POST", body, remaining_ms(c), NULL, NULL, &resp, err, errlen) != 0)
+	if (call(c, "POST", body, remaining_ms(c), NULL, 0, &resp, err, errlen) != 0)
 		return -1;
 	if (resp.status != 202 && resp.status != 200 && resp.status != 204)
 		return status_error(resp.status, err, errlen);
@@ -457,7 +514,7 @@ void mcpclient_close(mcpclient *c)
 	long left = remaining_ms(c);
 	httpc_response resp;
 	char err[160];
-	call(c, "DELETE", NULL, left < MCPCLIENT_CLOSE_TIMEOUT_MS ? left : MCPCLIENT_CLOSE_TIMEOUT_MS, NULL, NULL, &resp,
+	call(c, "DELETE", NULL, left < MCPCLIENT_CLOSE_TIMEOUT_MS ? left : MCPCLIENT_CLOSE_TIMEOUT_MS, NULL, 0, &resp,
 	     err, sizeof err);
 	c->session_id = NULL;
 }

@@ -61,4 +61,27 @@ void mcpclient_close(mcpclient *c);
 int mcpclient_parse_response(const char *content_type, const char *body, size_t len, long long id, json_t **result,
 			     char *err, size_t errlen);
 
+/* The incremental SSE reader behind both mcpclient_parse_response and the early end of a stream that stays
+ * open: mcpclient_sse_feed is given the body received so far (each call a longer prefix of the same bytes)
+ * and looks only at the bytes it has not seen (each byte searched once and taken once, each complete event
+ * parsed once). It returns 2 while the response with id ID has not come, else what mcpclient_parse_response
+ * would (1 with RESULT, 0 or -1 with ERR) and stays there. */
+typedef struct mcpclient_sse {
+	long long id;
+	size_t pos;       /* the start of the line not yet taken */
+	size_t scan;      /* how far that line was searched for its end */
+	int after_cr;     /* the last line taken ended with a CR that was the last byte then */
+	char *data;       /* the current event's data lines (malloc) */
+	size_t dlen, dcap;
+	int has_data, other;
+	int rc;
+	json_t *result;
+	char err[320];
+	size_t examined; /* bytes looked at so far (the unit tests check it stays linear) */
+} mcpclient_sse;
+
+void mcpclient_sse_init(mcpclient_sse *s, long long id);
+int mcpclient_sse_feed(mcpclient_sse *s, const char *body, size_t len);
+void mcpclient_sse_free(mcpclient_sse *s);
+
 #endif

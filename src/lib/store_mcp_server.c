@@ -37,8 +37,8 @@ static const char SQL_DUE[] =
 static const char SQL_CLAIM[] =
 	"UPDATE mcp_servers SET claimed_until = UTC_TIMESTAMP(3) + INTERVAL ? SECOND WHERE id = ? AND generation = ?";
 static const char SQL_DISCOVERED[] =
-	"UPDATE mcp_servers SET status = ?, last_error = ?, tools = ?, last_checked_at = UTC_TIMESTAMP(3), "
-	"claimed_until = NULL WHERE id = ? AND generation = ? AND deleted_at IS NULL";
+	"UPDATE mcp_servers SET status = ?, last_error = ?, tools = COALESCE(?, tools), "
+	"last_checked_at = UTC_TIMESTAMP(3), claimed_until = NULL WHERE id = ? AND generation = ? AND deleted_at IS NULL";
 
 static void row_from(arena *a, char **c, void *out)
 {
@@ -166,7 +166,7 @@ enum store_result store_mcp_server_discovered(db *d, arena *a, const char *id, l
 	store_rows r;
 	store_param_str(&p, status);
 	store_param_str(&p, last_error);
-	store_param_str(&p, tools ? tools : "[]");
+	store_param_str(&p, tools); /* NULL (a failed discovery) keeps the last good list */
 	store_param_str(&p, id);
 	store_param_int(&p, generation);
 	enum store_result res = store_exec(d, SQL_DISCOVERED, &p, a, &r);

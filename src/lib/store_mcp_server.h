@@ -52,7 +52,8 @@ typedef struct mcp_server_due {
 enum store_result store_mcp_server_claim(db *d, arena *a, int limit, int claim_seconds, mcp_server_due **rows,
 					 int *n);
 /* Records a discovery of server ID made at GENERATION: STATUS ok with TOOLS (JSON array text) or error with
- * LAST_ERROR (tools become []); last_checked_at now; the claim released. When the server changed meanwhile
+ * LAST_ERROR and TOOLS NULL (the tools of the last good discovery are kept: one transient failure does not
+ * wipe them); last_checked_at now; the claim released. When the server changed meanwhile
  * (another generation, deleted) nothing is written and *STALE is 1. */
 enum store_result store_mcp_server_discovered(db *d, arena *a, const char *id, long generation, const char *status,
 					      const char *last_error, const char *tools, int *stale);

@@ -8,6 +8,9 @@
 #include <string.h>
 
 #define SUMMARY_MAX 300
+/* Content blocks written as display messages; the rest are summed up in one more message (the output keeps
+ * them all): a 1 MiB answer can hold tens of thousands of tiny blocks, each an insert in one transaction. */
+#define MESSAGES_MAX 50
 
 /* A display line for one content block that is not text (images, audio and resources are summarized). */
 static const char *summarize(runner_ctx *ctx, const json_t *item)
@@ -83,7 +86,8 @@ static int load_server(runner_ctx *ctx, const char *id, mcp_server_row *s, const
 	return 0;
 }
 
-/* Policy: the result's content becomes display messages (text as text, other blocks summarized) and the output
+/* Policy: the result's content becomes display messages (text as text, other blocks summarized; the first
+ * MESSAGES_MAX blocks, then one message counting the rest) and the output
  * {mcp_server_id, tool, content, structured_content?, is_error}; an isError result fails the run with its first
  * text, and so does any transport or protocol error. */
 int agent_mcp_tool_run(runner_ctx *ctx)
@@ -120,10 +124,17 @@ int agent_mcp_tool_run(runner_ctx *ctx)
 	const json_t *content = json_object_get(result, "content");
 	json_array_foreach(content, i, item)
 	{
+		if (i == MESSAGES_MAX)
+			break;
 		const char *type = json_string_value(json_object_get(item, "type"));
 		const char *text = json_string_value(json_object_get(item, "text"));
 		runner_message_add(ctx, type && strcmp(type, "text") == 0 && text ? text : summarize(ctx, item), NULL);
 	}
+	if (json_array_size(content) > MESSAGES_MAX)
+		runner_message_add(ctx,
+				   arena_printf(ctx->a, "… and %zu more content blocks (all of them are in the run's output)",
+						json_array_size(content) - MESSAGES_MAX),
+				   NULL);
 	if (json_array_size(content) == 0)
 		runner_message_add(ctx, arena_printf(ctx->a, "%s returned no content", tool), NULL);
 	int is_error = json_is_true(json_object_get(result, "isError"));

@@ -1,7 +1,9 @@
 /* test_mcp_servers: /api/v1/mcp-servers — CRUD, validation, quota, isolation, scopes; discovery by the scheduler
  * against a real MCP server (tests/mcp-fake: the official SDK, started here with node on 127.0.0.1) over SSE and
- * JSON answers, a session forgotten mid-conversation, a bearer credential, an unreachable port; refresh; and
- * mcp_tool agent runs end to end (text, structured content, images, isError, revoked credential, gone server). */
+ * JSON answers, a session forgotten mid-conversation, a bearer credential, an unreachable port, an SSE answer
+ * written a few bytes at a time; refresh; the last good tools kept after a failed discovery; and mcp_tool agent
+ * runs end to end (text, structured content, images, isError, 2,000 content blocks, revoked credential, gone
+ * server). */
 #include "e2e.h"
 
 #include <arpa/inet.h>
@@ -225,7 +227,8 @@ static int check_server(const json_t *s, const char *file, int line)
 }
 #define CHECK_SERVER(s) check_server((s), __FILE__, __LINE__)
 
-/* Waits for server ID's discovery and checks it ended as WANT (ok: the fake's five tools). */
+/* Waits for server ID's discovery and checks it ended as WANT (ok: the fake's five tools; error: a first
+ * discovery that failed, so no tools). */
 static int discovered_as(const char *id, const char *want, struct resp *r, const char *file, int line)
 {
 	int done = discovered(id, r);
@@ -352,6 +355,24 @@ static int run_once(const char *agent, char *run, struct resp *r);
 static void run_messages(const char *run, char *out, size_t outlen);
 static int make_tool_agent(const char *server, const char *tool, const char *args, char *agent);
 
+/* The hand-written SSE server at PATH (tests/mcp-fake: one tool, echo) is discovered, and a run calling echo
+ * with TEXT shows TEXT. */
+static void stream_server_works(const char *path, const char *text)
+{
+	struct resp r = {0};
+	char id[64], agent[64], run[64], msgs[256], args[160];
+	if (make_server(path, NULL, id) && discovered(id, &r) && CHECK_STR(jstr(r.json, "data.status"), "ok")) {
+		CHECK(json_array_size(jget(r.json, "data.tools")) == 1);
+		snprintf(args, sizeof args, "{\"text\":\"%s\"}", text);
+		if (make_tool_agent(id, "echo", args, agent) && run_once(agent, run, &r)) {
+			CHECK_STR(jstr(r.json, "data.status"), "succeeded");
+			run_messages(run, msgs, sizeof msgs);
+			CHECK_STR(msgs, text);
+		}
+	}
+	resp_free(&r);
+}
+
 static void test_discovery(void)
 {
 	struct resp r = {0};
@@ -378,6 +399,21 @@ static void test_discovery(void)
 	CHECK_STATUS(r, 200);
 	CHECK_STR(jstr(r.json, "data.status"), "unchecked");
 	DISCOVERED_AS(id, "ok", r);
+	/* A failed discovery keeps the tools of the last good one (status and last_error say they are not current). */
+	snprintf(body, sizeof body, "{\"credential_id\":\"%s\"}", wrong);
+	http_call(&r, "PATCH", T.key, body, "/api/v1/mcp-servers/%s", id);
+	CHECK_STATUS(r, 200);
+	if (CHECK(discovered(id, &r))) {
+		CHECK_SERVER(jget(r.json, "data"));
+		CHECK_STR(jstr(r.json, "data.status"), "error");
+		CHECK(strstr(jstr(r.json, "data.last_error"), "HTTP 401") != NULL);
+		CHECK(json_array_size(jget(r.json, "data.tools")) == 5);
+	}
+	/* The next good discovery replaces them and clears the error. */
+	snprintf(body, sizeof body, "{\"credential_id\":\"%s\"}", cred);
+	http_call(&r, "PATCH", T.key, body, "/api/v1/mcp-servers/%s", id);
+	CHECK_STATUS(r, 200);
+	DISCOVERED_AS(id, "ok", r);
 
 	/* Nothing listens: a readable error. */
 	snprintf(body, sizeof body, "{\"name\":\"dead\",\"url\":\"http://127.0.0.1:%d/mcp\"}", dead_port);
@@ -386,15 +422,10 @@ static void test_discovery(void)
 
 	/* A server that keeps each SSE stream open after the response: the client stops reading at the response
 	 * (well within mcp_client_timeout_seconds), and a tool call works the same way. */
-	if (make_server("/mcp-linger", NULL, id) && discovered(id, &r) && CHECK_STR(jstr(r.json, "data.status"), "ok")) {
-		CHECK(json_array_size(jget(r.json, "data.tools")) == 1);
-		char agent[64], run[64], msgs[256];
-		if (make_tool_agent(id, "echo", "{\"text\":\"from a lingering stream\"}", agent) && run_once(agent, run, &r)) {
-			CHECK_STR(jstr(r.json, "data.status"), "succeeded");
-			run_messages(run, msgs, sizeof msgs);
-			CHECK_STR(msgs, "from a lingering stream");
-		}
-	}
+	stream_server_works("/mcp-linger", "from a lingering stream");
+	/* A server that writes each answer a few bytes at a time, 300 notifications before the response, CRLF line
+	 * ends (some cut between CR and LF) and the response's JSON over two data lines. */
+	stream_server_works("/mcp-drip", "from a dripping stream");
 
 	/* A server that answers initialize with a version before Streamable HTTP: refused, readably. */
 	if (make_server("/mcp-old", NULL, id) && DISCOVERED_AS(id, "error", r))
@@ -680,6 +711,31 @@ static void test_agent_runs(void)
 		CHECK_STR(jstr(r.json, "data.status"), "failed");
 		CHECK_STR(jstr(r.json, "data.error_message"),
 			  "the MCP tool lorem on \"fake /mcp\" failed: tools/call: response is too large");
+	}
+	/* 2,000 content blocks: the output keeps them all, the display messages are the first 50 and one counting
+	 * the rest (not 2,000 inserts in the run's transaction). */
+	if (make_tool_agent(server, "lorem", "{\"blocks\":2000}", agent) && run_once(agent, run, &r)) {
+		CHECK_STR(jstr(r.json, "data.status"), "succeeded");
+		json_t *content = jget(r.json, "data.output.content");
+		CHECK(json_array_size(content) == 2000);
+		CHECK_STR(jstr(json_array_get(content, 1999), "text"), "block 2000");
+		http_get(&r, T.key, "/api/v1/runs/%s/messages?limit=100", run);
+		CHECK_STATUS(r, 200);
+		json_t *m = jget(r.json, "data");
+		if (CHECK(json_array_size(m) == 51)) {
+			CHECK_STR(jstr(json_array_get(m, 0), "content"), "block 1");
+			CHECK_STR(jstr(json_array_get(m, 49), "content"), "block 50");
+			CHECK_STR(jstr(json_array_get(m, 50), "content"),
+				  "… and 1950 more content blocks (all of them are in the run's output)");
+		}
+		CHECK(json_is_false(jget(r.json, "has_more")));
+	}
+	/* Exactly 50 blocks: all of them, no count. */
+	if (make_tool_agent(server, "lorem", "{\"blocks\":50}", agent) && run_once(agent, run, &r)) {
+		CHECK_STR(jstr(r.json, "data.status"), "succeeded");
+		http_get(&r, T.key, "/api/v1/runs/%s/messages?limit=100", run);
+		CHECK(json_array_size(jget(r.json, "data")) == 50);
+		CHECK_STR(jstr(json_array_get(jget(r.json, "data"), 49), "content"), "block 50");
 	}
 	/* Just under it, the long text is one display message (cut to what a message holds). */
 	if (make_tool_agent(server, "lorem", "{\"n\":3000}", agent) && run_once(agent, run, &r)) {

@@ -1,8 +1,10 @@
-/* fuzz_mcpclient: mcpclient_parse_response on arbitrary answers, as JSON or as an SSE stream (the first byte chooses). */
+/* fuzz_mcpclient: mcpclient_parse_response on arbitrary answers, as JSON or as an SSE stream (the first byte chooses);
+ * and the incremental SSE reader fed the same bytes in chunks must decide as one whole parse does, in linear work. */
 #include "mcpclient.h"
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,5 +22,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((rc == 1) != (result != NULL))
 		abort();
 	json_decref(result);
+
+	const char *body = (const char *)data + 1;
+	size_t len = size - 1, step = 1 + (data[0] & 7) * (len / 64 + 1);
+	mcpclient_sse whole, inc;
+	mcpclient_sse_init(&whole, id);
+	int want = mcpclient_sse_feed(&whole, body, len);
+	mcpclient_sse_init(&inc, id);
+	int got = 2;
+	for (size_t n = 0; got == 2 && n < len + step; n += step)
+		got = mcpclient_sse_feed(&inc, body, n < len ? n : len);
+	if (got != want || (!whole.result) != (!inc.result) || (whole.result && !json_equal(whole.result, inc.result)) ||
+	    strcmp(whole.err, inc.err) != 0 || inc.examined > 2 * len)
+		abort();
+	mcpclient_sse_free(&whole);
+	mcpclient_sse_free(&inc);
 	return 0;
 }

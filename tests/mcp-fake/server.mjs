@@ -13,9 +13,11 @@
 //                 tools/call (echo) as SSE streams that stay open for 30 s after the response, as the
 //                 specification allows; a client must stop reading once its response has arrived
 //   /mcp-old      like /mcp-linger, but it answers initialize with protocol version 2024-11-05 (HTTP+SSE era)
+//   /mcp-drip     like /mcp-linger, but each answer is 300 progress notifications and then the response (its
+//                 JSON cut over two data lines), CRLF line ends, written a few bytes at a time, then the stream ends
 //   /stats        {"sessions": N}: the SDK sessions still open (clients end theirs with DELETE)
 // tools/list pages two tools at a time (nextCursor). Tools: echo, add (structuredContent), fail (isError),
-// picture (an image and a text block), lorem (a long text).
+// picture (an image and a text block), lorem (a long text, or with "blocks": B, B short text blocks).
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -63,7 +65,7 @@ const TOOLS = [
 	{
 		name: 'lorem',
 		description: 'Answers with N repetitions of a sentence',
-		inputSchema: { type: 'object', properties: { n: { type: 'integer' } } },
+		inputSchema: { type: 'object', properties: { n: { type: 'integer' }, blocks: { type: 'integer' } } },
 	},
 ];
 const PAGE = 2;
@@ -101,6 +103,10 @@ function newServer() {
 				],
 			};
 		case 'lorem':
+			if (a.blocks !== undefined) {
+				const b = Math.min(Math.max(Number(a.blocks) || 0, 0), 100000);
+				return { content: Array.from({ length: b }, (_, i) => ({ type: 'text', text: `block ${i + 1}` })) };
+			}
 			return { content: [{ type: 'text', text: 'Lorem ipsum dolor sit amet. '.repeat(Math.min(Number(a.n) || 1, 100000)) }] };
 		default:
 			throw new McpError(ErrorCode.InvalidParams, `unknown tool: ${req.params.name}`);
@@ -133,8 +139,18 @@ function jsonError(res, status, message) {
 	res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
 }
 
-// The /mcp-linger server: one SSE event with the response, then the stream stays open.
-async function linger(req, res, version) {
+// A few bytes at a time, each write in a turn of its own (so they leave as separate chunks), then the end.
+async function drip(res, text) {
+	const buf = Buffer.from(text, 'utf8');
+	for (let i = 0; i < buf.length; i += 7) {
+		res.write(buf.subarray(i, i + 7));
+		await new Promise((resolve) => setImmediate(resolve));
+	}
+	res.end();
+}
+
+// The /mcp-linger server: one SSE event with the response, then the stream stays open (/mcp-drip: see above).
+async function linger(req, res, version, dripping) {
 	if (req.method === 'DELETE') return res.writeHead(200).end();
 	if (req.method !== 'POST') return jsonError(res, 405, 'Method not allowed');
 	let msg;
@@ -160,6 +176,15 @@ async function linger(req, res, version) {
 	const headers = { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' };
 	if (msg.method === 'initialize') headers['Mcp-Session-Id'] = randomUUID();
 	res.writeHead(200, headers);
+	if (dripping) {
+		let text = ': dripping stream\r\n\r\n';
+		for (let i = 0; i < 300; i++)
+			text += `event: message\r\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: msg.id, progress: i } })}\r\n\r\n`;
+		const json = JSON.stringify(body);
+		const cut = json.indexOf(',') + 1;
+		text += `data: ${json.slice(0, cut)}\r\ndata: ${json.slice(cut)}\r\n\r\n`;
+		return await drip(res, text);
+	}
 	res.write(': lingering stream\n\n');
 	res.write(`event: message\ndata: ${JSON.stringify(body)}\n\n`);
 	const timer = setTimeout(() => res.end(), 30000);
@@ -171,6 +196,7 @@ const httpServer = http.createServer(async (req, res) => {
 		const path = new URL(req.url, 'http://127.0.0.1').pathname;
 		if (path === '/mcp-linger') return await linger(req, res);
 		if (path === '/mcp-old') return await linger(req, res, '2024-11-05');
+		if (path === '/mcp-drip') return await linger(req, res, undefined, true);
 		if (path === '/stats') {
 			res.writeHead(200, { 'Content-Type': 'application/json' });
 			return res.end(JSON.stringify({ sessions: sessions.size }));

@@ -77,6 +77,90 @@ static void tmc_sse(void)
 		   "data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"first\"}\n\ndata: garbage\n\n", 1, 1, "\"first\"", NULL);
 }
 
+/* Feeds BODY to an incremental reader STEP bytes more each time (a stream arriving in small chunks) and checks
+ * it decides as one whole parse does (same rc, same result), having looked at each byte at most twice. */
+static void tmc_feed_like_whole(const char *body, size_t len, long long id, size_t step)
+{
+	mcpclient_sse whole, inc;
+	mcpclient_sse_init(&whole, id);
+	int want = mcpclient_sse_feed(&whole, body, len);
+	mcpclient_sse_init(&inc, id);
+	int rc = 2;
+	for (size_t n = 0; rc == 2 && n < len + step; n += step)
+		rc = mcpclient_sse_feed(&inc, body, n < len ? n : len);
+	int same = rc == want && (!whole.result) == (!inc.result) &&
+		   (!whole.result || json_equal(whole.result, inc.result)) && strcmp(whole.err, inc.err) == 0;
+	if (!same)
+		fprintf(stderr, "\nincremental (step %zu) rc %d err \"%s\", whole rc %d err \"%s\" for [%.200s]\n", step, rc,
+			inc.err, want, whole.err, body);
+	CU_ASSERT_TRUE(same);
+	CU_ASSERT_TRUE(inc.examined <= 2 * len);
+	mcpclient_sse_free(&whole);
+	mcpclient_sse_free(&inc);
+}
+
+static void tmc_sse_incremental(void)
+{
+	static const char *const BODIES[] = {
+		"event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"ok\":true}}\n\n",
+		": hello\r\nevent: ping\r\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"no\"}\r\n\r\n"
+		"data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\r\n\r\n"
+		"id: 4\rdata: {\"jsonrpc\":\"2.0\",\rdata:\"id\":1,\"result\":\"yes\"}\r\r",
+		/* A CRLF cut between its CR and its LF is one line end, not a line end and a blank line (which would
+		 * dispatch half an event). */
+		"data: {\"jsonrpc\":\"2.0\",\r\ndata: \"id\":1,\"result\":2}\r\n\r\n",
+		"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n",
+		"data: not json\n\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n\n",
+		"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32000,\"message\":\"boom\"}}\n\n",
+		"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"first\"}\n\ndata: garbage\n\n",
+		"",
+		"\r",
+		"\r\n\r\n\n\r",
+	};
+	for (size_t i = 0; i < sizeof BODIES / sizeof *BODIES; i++)
+		for (size_t step = 1; step <= 4; step++)
+			tmc_feed_like_whole(BODIES[i], strlen(BODIES[i]), 1, step);
+
+	/* Byte by byte, the CRLF case still finds the joined data. */
+	mcpclient_sse s;
+	const char *b = BODIES[2];
+	mcpclient_sse_init(&s, 1);
+	int rc = 2;
+	size_t decided = 0;
+	for (size_t n = 0; n <= strlen(b); n++)
+		if ((rc = mcpclient_sse_feed(&s, b, n)) != 2 && !decided)
+			decided = n;
+	CU_ASSERT_EQUAL(rc, 1);
+	CU_ASSERT_EQUAL(decided, strlen(b) - 1); /* at the CR of the blank line */
+	CU_ASSERT_TRUE(json_integer_value(s.result) == 2);
+	mcpclient_sse_free(&s);
+
+	/* A large stream in tiny chunks: a 300 KB data line and 2,000 notifications before the response. Fed one byte
+	 * more each time, the reader's work stays linear (a re-parse per chunk would look at ~10^10 bytes). */
+	size_t cap = 600000, len = 0;
+	char *big = malloc(cap);
+	CU_ASSERT_FATAL(big != NULL);
+	for (int i = 0; i < 2000; i++)
+		len += (size_t)snprintf(big + len, cap - len,
+					"event: message\r\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\","
+					"\"params\":{\"progress\":%d}}\r\n\r\n",
+					i);
+	len += (size_t)snprintf(big + len, cap - len, "data: {\"jsonrpc\":\"2.0\",\"id\":9,\"result\":\"");
+	memset(big + len, 'x', 300000);
+	len += 300000;
+	len += (size_t)snprintf(big + len, cap - len, "\"}\n\n");
+	mcpclient_sse_init(&s, 9);
+	rc = 2;
+	for (size_t n = 1; n <= len && rc == 2; n++)
+		rc = mcpclient_sse_feed(&s, big, n);
+	CU_ASSERT_EQUAL(rc, 1);
+	CU_ASSERT_EQUAL(json_string_length(s.result), 300000);
+	CU_ASSERT_TRUE(s.examined <= 2 * len);
+	mcpclient_sse_free(&s);
+	tmc_feed_like_whole(big, len, 9, 4093);
+	free(big);
+}
+
 static void tmc_client_refusals(void)
 {
 	arena *a = arena_new();
@@ -111,6 +195,8 @@ int test_mcpclient_suite(void)
 		return -1;
 	if (!CU_add_test(s, "JSON answers: single, batch, errors, other ids", tmc_json) ||
 	    !CU_add_test(s, "SSE answers: comments, other events, multi-line data, line ends, unterminated", tmc_sse) ||
+	    !CU_add_test(s, "SSE read incrementally: same answers fed in chunks, CRLF cut in two, linear work",
+			 tmc_sse_incremental) ||
 	    !CU_add_test(s, "refusals before any traffic: guard, scheme, header injection", tmc_client_refusals))
 		return -1;
 	return 0;

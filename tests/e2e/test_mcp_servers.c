@@ -909,7 +909,7 @@ static void test_two_schedulers(void)
 	if (CHECK(made == 8))
 		for (int i = 0; i < 8; i++) {
 			DISCOVERED_AS(ids[i], "ok", r);
-			char text[128];
+			char text[600];
 			snprintf(text, sizeof text, "mcp server %s: 5 tools", ids[i]);
 			int second_n = log_lines(stack_dir, "scheduler-mcp.log", text);
 			int n = log_lines(stack_dir, "scheduler.log", text) + second_n;

@@ -50,6 +50,7 @@ int caldav_fetch(arena *a, const char *url, const caldav_auth *auth, int64_t fro
 		 int allow_private, ical_list *l, int *auth_failed, char *err, size_t errlen)
 {
 	char s[17], e[17], reason[200];
+	int64_t deadline = util_now_ms() + timeout_ms;
 	*auth_failed = 0;
 	ical_utc(from, s);
 	ical_utc(to, e);
@@ -105,18 +106,31 @@ int caldav_fetch(arena *a, const char *url, const caldav_auth *auth, int64_t fro
 		snprintf(err, errlen, "the calendar server answered HTTP %ld instead of a multistatus (207)", resp.status);
 		return -1;
 	}
+	return caldav_read(a, resp.body, resp.body_len, from, to, deadline, l, err, errlen);
+}
+
+int caldav_read(arena *a, const char *body, size_t len, int64_t from, int64_t to, int64_t deadline_ms, ical_list *l,
+		char *err, size_t errlen)
+{
+	char reason[200];
 	davxml_item *items;
 	int n;
-	if (davxml_multistatus(a, resp.body, resp.body_len, CALDAV_MAX_OBJECTS, &items, &n, reason, sizeof reason) != 0) {
+	if (davxml_multistatus(a, body, len, CALDAV_MAX_OBJECTS, &items, &n, reason, sizeof reason) != 0) {
 		snprintf(err, errlen, "the calendar server's answer could not be read: %s", reason);
 		return -1;
 	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		/* The answer is read within the same time limit as the request: the rest of the objects are left out. */
+		if (i > 0 && util_now_ms() >= deadline_ms) {
+			l->truncated = 1;
+			break;
+		}
 		if (ical_collect(a, items[i].calendar_data, items[i].data_len, from, to, l, reason, sizeof reason) != 0) {
 			snprintf(err, errlen, "a calendar object (%.200s) could not be read: %s",
 				 items[i].href ? items[i].href : "no href", reason);
 			return -1;
 		}
+	}
 	ical_sort(l);
 	return 0;
 }

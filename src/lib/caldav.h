@@ -29,11 +29,19 @@ int caldav_url_check(const char *url, char *err, size_t errlen);
 /* Asks the calendar collection at URL for the VEVENTs overlapping [FROM, TO) (epoch seconds): one REPORT
  * calendar-query (Depth: 1) with a time-range filter, asking the server to expand recurrences (servers that
  * do not are expanded by ical_collect), through httpc (the outbound guard; ALLOW_PRIVATE is the server-side
- * setting) within TIMEOUT_MS. Appends the instances to L (sorted). Returns 0, or -1 with a readable reason in
+ * setting) within TIMEOUT_MS. Appends the instances to L (sorted). The answer's objects are read within the same
+ * TIMEOUT_MS (counted from the call) and L's work budget (ICAL_MAX_WORK): when either runs out, the objects or
+ * recurrences not yet read are left out and L->truncated is set. Returns 0, or -1 with a readable reason in
  * ERR (no secrets): the server unreachable, credentials refused (401/403), no calendar there (404), another
  * status, or an answer that is not a readable multistatus of iCalendar objects. *AUTH_FAILED is set for 401/403. */
 int caldav_fetch(arena *a, const char *url, const caldav_auth *auth, int64_t from, int64_t to, long timeout_ms,
 		 int allow_private, ical_list *l, int *auth_failed, char *err, size_t errlen);
+
+/* Reads BODY (LEN bytes of a REPORT answer: a multistatus of calendar objects) into L as caldav_fetch does: the
+ * instances overlapping [FROM, TO), sorted. Objects after the first are read only while util_now_ms() is before
+ * DEADLINE_MS; the rest are left out and L->truncated set. Returns 0, or -1 with a readable reason in ERR. */
+int caldav_read(arena *a, const char *body, size_t len, int64_t from, int64_t to, int64_t deadline_ms, ical_list *l,
+		char *err, size_t errlen);
 
 /* The first MAX instances of sorted L as a new JSON array of event objects: summary, start, end (RFC 3339 UTC;
  * all-day events as dates, end exclusive), all_day, timezone (the IANA zone the TZID names, else the TZID as

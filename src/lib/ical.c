@@ -528,10 +528,9 @@ static int parse_rule(ical_ctx *c, const char *text, ical_rule *r)
 	return 0;
 }
 
-/* Whether day DAY (date Y-M-D) matches BYDAY entry list of R within its month (ordinals count in the month). */
-static int byday_matches(const ical_rule *r, long long day, long long y, int m, int d)
+/* Whether day D of a month of DIM days, a weekday WD, matches BYDAY entry list of R (ordinals count in the month). */
+static int byday_matches(const ical_rule *r, int wd, int dim, int d)
 {
-	int wd = dow(day), dim = cron_days_in_month(y, m);
 	for (int i = 0; i < r->byday_n; i++) {
 		if (r->byday[i].wd != wd)
 			continue;
@@ -542,9 +541,8 @@ static int byday_matches(const ical_rule *r, long long day, long long y, int m, 
 	return 0;
 }
 
-static int monthday_matches(const ical_rule *r, long long y, int m, int d)
+static int monthday_matches(const ical_rule *r, int dim, int d)
 {
-	int dim = cron_days_in_month(y, m);
 	for (int i = 0; i < r->nbymonthday; i++) {
 		int want = r->bymonthday[i];
 		if (want == d || (want < 0 && dim + want + 1 == d))
@@ -553,9 +551,42 @@ static int monthday_matches(const ical_rule *r, long long y, int m, int d)
 	return 0;
 }
 
+/* Whether day D of a month of DIM days whose first day is weekday WD1 is one of a MONTHLY or YEARLY rule R's days
+ * (SDD: DTSTART's day of month, when R has neither BYDAY nor BYMONTHDAY). */
+static int month_day_hit(const ical_rule *r, int sdd, int wd1, int dim, int d)
+{
+	if (!r->byday_n && !r->nbymonthday)
+		return d == sdd;
+	return (!r->byday_n || byday_matches(r, (wd1 + d - 1) % 7, dim, d)) &&
+	       (!r->nbymonthday || monthday_matches(r, dim, d));
+}
+
+/* The months (index y * 12 + m - 1) of period K of a MONTHLY or YEARLY rule R for an event starting on Y-M (SY, SM)
+ * into MONTHS (at most 12); their number. *PSTART: the first day of the period, *PEND its last. */
+static int period_months(const ical_rule *r, long long sy, int sm, long long k, long long months[12], long long *pstart,
+			 long long *pend)
+{
+	int nm = 0;
+	if (r->freq == FREQ_MONTHLY) {
+		long long idx = sy * 12 + (sm - 1) + k * r->interval;
+		*pstart = cron_days_from_civil(idx / 12, (int)(idx % 12) + 1, 1);
+		*pend = *pstart + cron_days_in_month(idx / 12, (int)(idx % 12) + 1) - 1;
+		if (!r->bymonth || (r->bymonth >> (idx % 12 + 1) & 1))
+			months[nm++] = idx;
+		return nm;
+	}
+	long long y = sy + k * r->interval;
+	*pstart = cron_days_from_civil(y, 1, 1);
+	*pend = cron_days_from_civil(y + 1, 1, 1) - 1;
+	for (int m = 1; m <= 12; m++)
+		if (r->bymonth ? (r->bymonth >> m & 1) : m == sm)
+			months[nm++] = y * 12 + (m - 1);
+	return nm;
+}
+
 /* The days (since 1970-01-01, ascending) of period K of rule R for an event starting on day SD (at most 366),
- * and the first day of that period in *PSTART. */
-static int period_days(const ical_rule *r, long long sd, long long k, long long *out, long long *pstart)
+ * and the first day of that period in *PSTART. Adds the days it looked at to *WORK. */
+static int period_days(const ical_rule *r, long long sd, long long k, long long *out, long long *pstart, long long *work)
 {
 	long long sy;
 	int sm, sdd, n = 0;
@@ -566,14 +597,17 @@ static int period_days(const ical_rule *r, long long sd, long long k, long long 
 		*pstart = day;
 		int m, d;
 		cron_civil_from_days(day, &y, &m, &d);
-		if ((!r->bymonth || (r->bymonth >> m & 1)) && (!r->nbymonthday || monthday_matches(r, y, m, d)) &&
-		    (!r->byday_n || byday_matches(r, day, y, m, d)))
+		int dim = cron_days_in_month(y, m);
+		*work += 1;
+		if ((!r->bymonth || (r->bymonth >> m & 1)) && (!r->nbymonthday || monthday_matches(r, dim, d)) &&
+		    (!r->byday_n || byday_matches(r, dow(day), dim, d)))
 			out[n++] = day;
 		return n;
 	}
 	if (r->freq == FREQ_WEEKLY) {
 		long long week0 = sd - dow(sd) + k * 7 * r->interval;
 		*pstart = week0;
+		*work += 7;
 		for (int i = 0; i < 7; i++) {
 			long long day = week0 + i, y;
 			int m, d, hit = 0;
@@ -590,36 +624,55 @@ static int period_days(const ical_rule *r, long long sd, long long k, long long 
 		return n;
 	}
 	/* MONTHLY: one month per period; YEARLY: the months of BYMONTH (or DTSTART's) of one year. */
-	long long months[12];
-	int nm = 0;
-	if (r->freq == FREQ_MONTHLY) {
-		long long idx = sy * 12 + (sm - 1) + k * r->interval;
-		months[nm++] = idx;
-		*pstart = cron_days_from_civil(idx / 12, (int)(idx % 12) + 1, 1);
-		if (r->bymonth && !(r->bymonth >> (idx % 12 + 1) & 1))
-			return 0;
-	} else {
-		long long y = sy + k * r->interval;
-		*pstart = cron_days_from_civil(y, 1, 1);
-		for (int m = 1; m <= 12; m++)
-			if (r->bymonth ? (r->bymonth >> m & 1) : m == sm)
-				months[nm++] = y * 12 + (m - 1);
-	}
+	long long months[12], pend;
+	int nm = period_months(r, sy, sm, k, months, pstart, &pend);
 	for (int i = 0; i < nm; i++) {
 		long long y = months[i] / 12;
 		int m = (int)(months[i] % 12) + 1, dim = cron_days_in_month(y, m);
 		long long first = cron_days_from_civil(y, m, 1);
-		for (int d = 1; d <= dim; d++) {
-			int hit;
-			if (r->byday_n || r->nbymonthday)
-				hit = (!r->byday_n || byday_matches(r, first + d - 1, y, m, d)) &&
-				      (!r->nbymonthday || monthday_matches(r, y, m, d));
-			else
-				hit = d == sdd;
-			if (hit)
+		*work += dim;
+		for (int d = 1; d <= dim; d++)
+			if (month_day_hit(r, sdd, dow(first), dim, d))
 				out[n++] = first + d - 1;
-		}
 	}
+	return n;
+}
+
+/* Counts the days of a period of rule R without listing them: for MONTHLY and YEARLY, a month's count depends
+ * only on its length and the weekday of its first day, so it is looked up in COUNTS[dim - 28][weekday]
+ * (filled by month_counts). */
+static void month_counts(const ical_rule *r, int sdd, int counts[4][7])
+{
+	for (int dim = 28; dim <= 31; dim++)
+		for (int wd1 = 0; wd1 < 7; wd1++) {
+			int n = 0;
+			for (int d = 1; d <= dim; d++)
+				n += month_day_hit(r, sdd, wd1, dim, d);
+			counts[dim - 28][wd1] = n;
+		}
+}
+
+/* The number of days of period K of rule R for an event starting on day SD, and the period's last day in *PEND;
+ * COUNTS as month_counts fills it (MONTHLY, YEARLY). Adds its cost to *WORK. */
+static long long period_count(const ical_rule *r, long long sd, long long k, int counts[4][7], long long *pend,
+			      long long *work)
+{
+	long long sy, pstart, days[366];
+	int sm, sdd;
+	if (r->freq == FREQ_DAILY || r->freq == FREQ_WEEKLY) {
+		int n = period_days(r, sd, k, days, &pstart, work);
+		*pend = pstart + (r->freq == FREQ_DAILY ? 0 : 6);
+		return n;
+	}
+	cron_civil_from_days(sd, &sy, &sm, &sdd);
+	long long months[12], n = 0;
+	int nm = period_months(r, sy, sm, k, months, &pstart, pend);
+	for (int i = 0; i < nm; i++) {
+		long long y = months[i] / 12;
+		int m = (int)(months[i] % 12) + 1;
+		n += counts[cron_days_in_month(y, m) - 28][dow(cron_days_from_civil(y, m, 1))];
+	}
+	*work += nm + 1;
 	return n;
 }
 
@@ -651,6 +704,7 @@ static int64_t obs_onset(ical_ctx *c, const ical_obs *o, int64_t wall)
 {
 	int64_t s = dt_wall(&o->start), best = s <= wall ? s : INT64_MIN;
 	ical_rule r;
+	c->l->work++;
 	if (!o->rrule || s > wall)
 		return best;
 	if (parse_rule(c, o->rrule, &r) != 0) {
@@ -668,7 +722,7 @@ static int64_t obs_onset(ical_ctx *c, const ical_obs *o, int64_t wall)
 		long long k = y - o->start.y;
 		if (k < 0 || k % r.interval != 0)
 			continue;
-		int n = period_days(&r, sd, k / r.interval, days, &pstart);
+		int n = period_days(&r, sd, k / r.interval, days, &pstart, &c->l->work);
 		for (int i = 0; i < n; i++) {
 			int64_t t = (int64_t)days[i] * 86400 + tod;
 			if (t >= s && t <= wall && t <= until && t > best)
@@ -766,8 +820,36 @@ static int is_excluded(const int64_t *list, int n, int64_t t)
 	return 0;
 }
 
+/* Whether the list's work budget is spent: then it is marked truncated and the caller stops expanding. */
+static int out_of_work(ical_ctx *c)
+{
+	if (c->l->work < ICAL_MAX_WORK)
+		return 0;
+	c->l->truncated = 1;
+	return 1;
+}
+
+/* The number of days every period of rule R has, when it is the same for all (DAILY without BYxxx parts, WEEKLY
+ * without BYMONTH), else -1. */
+static int constant_per_period(const ical_rule *r)
+{
+	if (r->freq == FREQ_DAILY)
+		return r->bymonth || r->nbymonthday || r->byday_n ? -1 : 1;
+	if (r->freq != FREQ_WEEKLY || r->bymonth)
+		return -1;
+	if (!r->byday_n)
+		return 1;
+	int seen = 0, n = 0;
+	for (int i = 0; i < r->byday_n; i++)
+		if (!(seen >> r->byday[i].wd & 1)) {
+			seen |= 1 << r->byday[i].wd;
+			n++;
+		}
+	return n;
+}
+
 /* Instances of the RRULE of master E (the first of them is DTSTART); OVERRIDDEN holds the instants that a
- * RECURRENCE-ID component replaces. */
+ * RECURRENCE-ID component replaces. Every period walked is charged to the list's work budget. */
 static int expand_rule(ical_ctx *c, const ical_vevent *e, const int64_t *overridden, int nover)
 {
 	ical_rule r;
@@ -786,10 +868,11 @@ static int expand_rule(ical_ctx *c, const ical_vevent *e, const int64_t *overrid
 				       : r.until.utc ? dt_utc(c, &r.until)
 						     : wall_to_utc(c, &e->start, dt_wall(&r.until)))
 				    : INT64_MAX;
-	/* Periods beyond the window's end (with two days' margin for zone offsets) cannot matter, nor, without
-	 * COUNT, those well before its start. */
+	/* Periods beyond the window's end (with two days' margin for zone offsets) cannot matter. Periods before K0
+	 * lie wholly before the window's start: without COUNT they are skipped, with COUNT only counted (at once when
+	 * every period has the same number of days, else a period at a time, a month by table lookup). */
 	long long last_day = c->to / 86400 + 2, first_day = c->from / 86400 - 2, sy = e->start.y, k0 = 0;
-	if (!r.count && first_day > sd) {
+	if (first_day > sd) {
 		long long fy, span;
 		int fm, fd;
 		cron_civil_from_days(first_day, &fy, &fm, &fd);
@@ -805,9 +888,31 @@ static int expand_rule(ical_ctx *c, const ical_vevent *e, const int64_t *overrid
 	long long count = 1;
 	if (!is_excluded(e->exdates, e->nex, first) && !is_excluded(overridden, nover, first))
 		add_instance(c, e, first, first + len, 1);
-	long long days[366], pstart;
-	for (long long k = k0; k < k0 + ICAL_MAX_PERIODS; k++) {
-		int n = period_days(&r, sd, k, days, &pstart);
+	long long days[366], pstart, pend;
+	int per = constant_per_period(&r), counts[4][7], have_counts = 0;
+	long long k = r.count ? 0 : k0;
+	for (long long walked = 0; walked < ICAL_MAX_PERIODS; walked++, k++) {
+		if (out_of_work(c))
+			return 0;
+		if (r.count && k >= 1 && k < k0) {
+			if (per >= 0) {
+				count += (long long)per * (k0 - k);
+				k = k0 - 1;
+				c->l->work++;
+			} else {
+				if (!have_counts && r.freq != FREQ_DAILY && r.freq != FREQ_WEEKLY) {
+					int sdd = e->start.d;
+					month_counts(&r, sdd, counts);
+					c->l->work += 4 * 7 * 31;
+					have_counts = 1;
+				}
+				count += period_count(&r, sd, k, counts, &pend, &c->l->work);
+			}
+			if (count >= r.count)
+				return 0;
+			continue;
+		}
+		int n = period_days(&r, sd, k, days, &pstart, &c->l->work);
 		if (pstart > last_day)
 			return 0;
 		for (int i = 0; i < n; i++) {
@@ -820,6 +925,9 @@ static int expand_rule(ical_ctx *c, const ical_vevent *e, const int64_t *overrid
 				count++;
 				continue;
 			}
+			/* A zone conversion may cost a VTIMEZONE's rules: the budget is checked per instance too. */
+			if (out_of_work(c))
+				return 0;
 			int64_t t = wall_to_utc(c, &e->start, (int64_t)days[i] * 86400 + tod);
 			if (t > until)
 				return 0;
@@ -871,7 +979,11 @@ static int add_dates(ical_ctx *c, const char *v, const char *tz, int value_date,
 			*list = nx;
 			*cap = nc;
 		}
-		(*list)[(*n)++] = dt_utc(c, &x);
+		/* A zone conversion may cost a VTIMEZONE's rules: charged to the budget, and skipped once it is spent
+		 * (then no instance is emitted any more, so the value is never used). */
+		int spent = out_of_work(c);
+		c->l->work += !spent;
+		(*list)[(*n)++] = spent ? dt_wall(&x) : dt_utc(c, &x);
 	}
 	return 0;
 }
@@ -943,6 +1055,9 @@ static int emit(ical_ctx *c, ical_vevent *ev, int nev)
 {
 	for (int i = 0; i < nev; i++) {
 		ical_vevent *e = &ev[i];
+		if (out_of_work(c))
+			return 0;
+		c->l->work++;
 		if (!e->has_start || (e->status && strcasecmp(e->status, "CANCELLED") == 0))
 			continue;
 		if (e->has_end && e->end.date_only != e->start.date_only)
@@ -952,8 +1067,12 @@ static int emit(ical_ctx *c, ical_vevent *ev, int nev)
 			int nover = 0;
 			for (int j = 0; j < nev; j++)
 				if (j != i && ev[j].has_rid && nover < ICAL_MAX_OVERRIDES &&
-				    ((!e->uid && !ev[j].uid) || (e->uid && ev[j].uid && strcmp(e->uid, ev[j].uid) == 0)))
+				    ((!e->uid && !ev[j].uid) || (e->uid && ev[j].uid && strcmp(e->uid, ev[j].uid) == 0))) {
+					if (out_of_work(c))
+						return 0;
 					over[nover++] = dt_utc(c, &ev[j].rid);
+					c->l->work++;
+				}
 			if (expand(c, e, over, nover) != 0)
 				return -1;
 		} else {

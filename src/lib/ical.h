@@ -14,6 +14,7 @@
 #define ICAL_MAX_EVENTS 1000              /* VEVENT components of one object */
 #define ICAL_MAX_PERIODS 20000            /* recurrence periods walked per recurring event */
 #define ICAL_MAX_INSTANCES 5000           /* instances one list holds at most */
+#define ICAL_MAX_WORK 2000000L            /* work units one list may spend expanding (see ical_list.work) */
 
 /* One event instance. Strings are in the arena (UTF-8, unescaped) or NULL when absent. */
 typedef struct ical_event {
@@ -30,7 +31,11 @@ typedef struct ical_event {
 typedef struct ical_list {
 	ical_event *ev; /* arena */
 	int n, cap;
-	int truncated;  /* more than ICAL_MAX_INSTANCES overlapped, or a recurrence walk was cut */
+	int truncated;  /* more than ICAL_MAX_INSTANCES overlapped, or a recurrence walk was cut (at ICAL_MAX_PERIODS
+			 * periods of one event, or when WORK reached ICAL_MAX_WORK), or the caller stopped early */
+	long long work; /* expansion work spent on this list, across every ical_collect call: a unit per day
+			 * of a recurrence period looked at, per month counted, per event emitted, per override
+			 * matched; at ICAL_MAX_WORK the remaining events and periods are skipped */
 	int unsupported; /* a recurrence rule used parts this reader does not expand (its first instance is kept) */
 } ical_list;
 

@@ -3,7 +3,9 @@
 #include "cron.h"
 #include "davxml.h"
 #include "ical.h"
+#include "sbuf.h"
 #include "suites.h"
+#include "util.h"
 
 #include <CUnit/CUnit.h>
 #include <stdio.h>
@@ -377,6 +379,226 @@ static void tc_ical_errors(void)
 
 /* ---- the client's pieces that need no server ---- */
 
+/* Review finding 4: the hostile rule, an event every day from 1600 with a COUNT far beyond 2026. */
+#define TC_HOSTILE_RULE "FREQ=YEARLY;BYMONTH=1,2,3,4,5,6,7,8,9,10,11,12;BYDAY=MO,TU,WE,TH,FR,SA,SU;COUNT="
+
+/* A VCALENDAR of NEV VEVENTs starting at DTSTART (the text after "DTSTART") repeating by RULE (arena). */
+static char *tc_many(arena *a, int nev, const char *dtstart, const char *rule, size_t *len)
+{
+	sbuf b;
+	sbuf_init(&b, a, 1024);
+	sbuf_cstr(&b, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n");
+	for (int i = 0; i < nev; i++) {
+		char one[512];
+		snprintf(one, sizeof one, "BEGIN:VEVENT\r\nUID:ev%d\r\nDTSTART%s\r\nRRULE:%s\r\nSUMMARY:e%d\r\nEND:VEVENT\r\n", i,
+			 dtstart, rule, i);
+		sbuf_cstr(&b, one);
+	}
+	sbuf_cstr(&b, "END:VCALENDAR\r\n");
+	*len = b.len;
+	return b.buf;
+}
+
+/* The expansion work of one list is bounded across objects: a 4 MiB answer's worth of hostile events stops at
+ * ICAL_MAX_WORK, marked truncated; later objects are still checked, not expanded. */
+static void tc_ical_work_budget(void)
+{
+	arena *a = arena_new();
+	size_t len;
+	char *text = tc_many(a, ICAL_MAX_EVENTS, ":16000101T000000Z", TC_HOSTILE_RULE "1000000", &len);
+	int64_t from = tc_utc(2026, 1, 1, 0, 0), to = tc_utc(2027, 1, 1, 0, 0);
+	ical_list l;
+	memset(&l, 0, sizeof l);
+	char err[200];
+	int objects = (int)(CALDAV_MAX_RESPONSE / len);
+	CU_ASSERT(objects >= 20);
+	for (int i = 0; i < objects; i++)
+		CU_ASSERT_EQUAL_FATAL(ical_collect(a, text, len, from, to, &l, err, sizeof err), 0);
+	CU_ASSERT_TRUE(l.truncated);
+	CU_ASSERT(l.n <= ICAL_MAX_INSTANCES);
+	CU_ASSERT(l.work >= ICAL_MAX_WORK);
+	/* At most one step past the budget: a period (a year of days) or a rule's month table (4 x 7 x 31). */
+	CU_ASSERT(l.work <= ICAL_MAX_WORK + 4 * 7 * 31 + 366);
+	long long spent = l.work;
+	CU_ASSERT_EQUAL(ical_collect(a, text, len, from, to, &l, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(l.work, spent);
+	static const char bad[] = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:2026x\nEND:VEVENT\nEND:VCALENDAR\n";
+	CU_ASSERT_EQUAL(ical_collect(a, bad, strlen(bad), from, to, &l, err, sizeof err), -1);
+
+	/* One such event costs a few thousand units, not a walk of every day since 1600. */
+	ical_list one = tc_ical(a, "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:h\nDTSTART:16000101T000000Z\nRRULE:" TC_HOSTILE_RULE
+				   "1000000\nEND:VEVENT\nEND:VCALENDAR\n",
+				from, tc_utc(2026, 2, 1, 0, 0), 0);
+	CU_ASSERT_EQUAL(one.n, 31);
+	CU_ASSERT_FALSE(one.truncated);
+	CU_ASSERT(one.work < 20000);
+	CU_ASSERT_EQUAL(one.n ? one.ev[0].start : 0, from);
+	/* COUNT runs out on 2026-01-15: one instance a day since 1600-01-01. */
+	char last[600];
+	snprintf(last, sizeof last,
+		 "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:h\nDTSTART:16000101T090000Z\nRRULE:" TC_HOSTILE_RULE
+		 "%lld\nEND:VEVENT\nEND:VCALENDAR\n",
+		 cron_days_from_civil(2026, 1, 15) - cron_days_from_civil(1600, 1, 1) + 1);
+	one = tc_ical(a, last, from, tc_utc(2026, 2, 1, 0, 0), 0);
+	CU_ASSERT_EQUAL(one.n, 15);
+	CU_ASSERT_EQUAL(one.n ? one.ev[one.n - 1].start : 0, tc_utc(2026, 1, 15, 9, 0));
+
+	/* A far-past DAILY rule with a BYxxx part and COUNT is walked a period at a time: cut, not unbounded. */
+	one = tc_ical(a, "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:d\nDTSTART:16000101T000000Z\nRRULE:FREQ=DAILY;BYMONTH=1;"
+			 "COUNT=1000000\nEND:VEVENT\nEND:VCALENDAR\n",
+		      from, to, 0);
+	CU_ASSERT_TRUE(one.truncated);
+	CU_ASSERT(one.work <= 2 * ICAL_MAX_PERIODS);
+
+	/* An ordinary answer is not cut: 300 weekly events over 13 weeks. */
+	text = tc_many(a, 1, ";TZID=Europe/Berlin:20150105T090000", "FREQ=WEEKLY;BYDAY=MO", &len);
+	memset(&l, 0, sizeof l);
+	for (int i = 0; i < 300; i++)
+		CU_ASSERT_EQUAL_FATAL(ical_collect(a, text, len, from, from + 91 * 86400, &l, err, sizeof err), 0);
+	CU_ASSERT_FALSE(l.truncated);
+	CU_ASSERT_EQUAL(l.n, 300 * 13);
+	arena_free(a);
+}
+
+/* Zone conversions through a costly VTIMEZONE (32 observances with every-day rules) are charged too: EXDATE
+ * lists and daily events stop at the budget instead of converting every value. */
+static void tc_ical_work_vtimezone(void)
+{
+	arena *a = arena_new();
+	sbuf b;
+	sbuf_init(&b, a, 1 << 16);
+	sbuf_cstr(&b, "BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:Costly\r\n");
+	for (int i = 0; i < 32; i++) {
+		char one[300];
+		snprintf(one, sizeof one,
+			 "BEGIN:%s\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0%d00\r\n"
+			 "RRULE:FREQ=YEARLY;BYMONTH=1,2,3,4,5,6,7,8,9,10,11,12;BYDAY=MO,TU,WE,TH,FR,SA,SU\r\nEND:%s\r\n",
+			 i % 2 ? "DAYLIGHT" : "STANDARD", i % 9, i % 2 ? "DAYLIGHT" : "STANDARD");
+		sbuf_cstr(&b, one);
+	}
+	sbuf_cstr(&b, "END:VTIMEZONE\r\n");
+	for (int i = 0; i < 20; i++) {
+		char one[200];
+		snprintf(one, sizeof one, "BEGIN:VEVENT\r\nUID:x%d\r\nDTSTART;TZID=Costly:20260101T090000\r\n"
+					  "RRULE:FREQ=DAILY\r\n", i);
+		sbuf_cstr(&b, one);
+		for (int j = 0; j < 10; j++) {
+			sbuf_cstr(&b, "EXDATE;TZID=Costly:20250101T090000");
+			for (int k = 1; k < 100; k++)
+				sbuf_cstr(&b, ",20250101T090000");
+			sbuf_cstr(&b, "\r\n");
+		}
+		sbuf_cstr(&b, "END:VEVENT\r\n");
+	}
+	sbuf_cstr(&b, "END:VCALENDAR\r\n");
+	ical_list l;
+	char err[200];
+	memset(&l, 0, sizeof l);
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(ical_collect(a, b.buf, b.len, tc_utc(2026, 1, 1, 0, 0), tc_utc(2027, 1, 1, 0, 0), &l, err,
+					 sizeof err),
+				0);
+	CU_ASSERT_TRUE(l.truncated);
+	CU_ASSERT(l.n < 366);
+	/* Past the budget by at most one conversion: 32 observances, each two years of days. */
+	CU_ASSERT(l.work >= ICAL_MAX_WORK && l.work <= ICAL_MAX_WORK + 32 * (1 + 2 * 366) + 4 * 7 * 31 + 366);
+	arena_free(a);
+}
+
+/* With COUNT, the periods before the window are counted, not listed: the instances in a late window are those
+ * of the full expansion from DTSTART. */
+static void tc_ical_count_forward(void)
+{
+	static const struct {
+		const char *dtstart, *rule;
+		int year; /* the window: that whole year */
+	} cases[] = {
+		{":20000131T100000Z", "FREQ=MONTHLY;BYMONTHDAY=31,-1;COUNT=400", 2026},
+		{":20000103T100000Z", "FREQ=MONTHLY;BYDAY=1MO,-1FR;COUNT=700", 2027},
+		{":20000103T100000Z", "FREQ=MONTHLY;INTERVAL=5;BYMONTHDAY=13;BYDAY=FR;COUNT=9", 2026},
+		{":20000103T100000Z", "FREQ=YEARLY;BYMONTH=2,8;BYDAY=MO,WE;COUNT=500", 2028},
+		{";VALUE=DATE:20000229", "FREQ=YEARLY;COUNT=9", 2028},
+		{";VALUE=DATE:20000229", "FREQ=YEARLY;COUNT=7", 2028},
+		{";TZID=Europe/Berlin:20000103T090000", "FREQ=YEARLY;INTERVAL=2;BYMONTH=3,10;BYDAY=-1SU,2TU;COUNT=60", 2026},
+		{";TZID=Europe/Berlin:20000103T090000", "FREQ=WEEKLY;BYDAY=MO,WE,FR,MO;COUNT=4000", 2025},
+		{":20000104T070000Z", "FREQ=WEEKLY;INTERVAL=3;BYMONTH=1,7;BYDAY=TU;COUNT=120", 2026},
+		{":20000104T070000Z", "FREQ=DAILY;BYMONTHDAY=13;BYDAY=FR;COUNT=60", 2026},
+		{":20000104T070000Z", "FREQ=DAILY;INTERVAL=3;COUNT=3300", 2027},
+	};
+	arena *a = arena_new();
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t len;
+		char *text = tc_many(a, 1, cases[i].dtstart, cases[i].rule, &len);
+		int64_t wf = tc_utc(cases[i].year, 1, 1, 0, 0), wt = tc_utc(cases[i].year + 1, 1, 1, 0, 0);
+		ical_list all = tc_ical(a, text, tc_utc(2000, 1, 1, 0, 0), tc_utc(2060, 1, 1, 0, 0), 0);
+		ical_list win = tc_ical(a, text, wf, wt, 0);
+		CU_ASSERT_FALSE(all.truncated || win.truncated || all.unsupported);
+		int want = 0, same = 1;
+		for (int j = 0; j < all.n; j++)
+			if (all.ev[j].start < wt && all.ev[j].end > wf - (all.ev[j].end == all.ev[j].start)) {
+				same &= want < win.n && win.ev[want].start == all.ev[j].start;
+				want++;
+			}
+		if (!same || want != win.n)
+			fprintf(stderr, "\ncase %zu (%s): %d instances in %d, expected %d\n", i, cases[i].rule, win.n,
+				cases[i].year, want);
+		CU_ASSERT_TRUE(same);
+		CU_ASSERT_EQUAL(win.n, want);
+	}
+	/* Whole weeks and days are counted at once: a daily COUNT from 1600 ends where arithmetic says. */
+	char text[400];
+	long long n = cron_days_from_civil(2026, 3, 10) - cron_days_from_civil(1600, 1, 1) + 1;
+	snprintf(text, sizeof text,
+		 "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:d\nDTSTART:16000101T080000Z\nRRULE:FREQ=DAILY;COUNT=%lld\n"
+		 "END:VEVENT\nEND:VCALENDAR\n",
+		 n);
+	ical_list l = tc_ical(a, text, tc_utc(2026, 3, 1, 0, 0), tc_utc(2026, 4, 1, 0, 0), 0);
+	CU_ASSERT_EQUAL(l.n, 10);
+	CU_ASSERT_FALSE(l.truncated);
+	CU_ASSERT_EQUAL(l.n ? l.ev[l.n - 1].start : 0, tc_utc(2026, 3, 10, 8, 0));
+	/* 1600-01-03 was a Monday: three a week, COUNT ending on the Wednesday 2026-03-04. */
+	n = (cron_days_from_civil(2026, 3, 2) - cron_days_from_civil(1600, 1, 3)) / 7 * 3 + 2;
+	snprintf(text, sizeof text,
+		 "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:w\nDTSTART:16000103T080000Z\nRRULE:FREQ=WEEKLY;BYDAY=MO,WE,FR;COUNT=%lld\n"
+		 "END:VEVENT\nEND:VCALENDAR\n",
+		 n);
+	l = tc_ical(a, text, tc_utc(2026, 3, 1, 0, 0), tc_utc(2026, 4, 1, 0, 0), 0);
+	CU_ASSERT_EQUAL(l.n, 2);
+	CU_ASSERT_EQUAL(l.n ? l.ev[l.n - 1].start : 0, tc_utc(2026, 3, 4, 8, 0));
+	arena_free(a);
+}
+
+/* caldav_read stops between objects at its deadline, marking the list truncated. */
+static void tc_caldav_deadline(void)
+{
+	arena *a = arena_new();
+	sbuf b;
+	sbuf_init(&b, a, 4096);
+	sbuf_cstr(&b, "<?xml version=\"1.0\"?><D:multistatus xmlns:D=\"DAV:\" xmlns:C=\"urn:ietf:params:xml:ns:caldav\">");
+	for (int i = 0; i < 5; i++) {
+		char one[600];
+		snprintf(one, sizeof one,
+			 "<D:response><D:href>/cal/%d.ics</D:href><D:propstat><D:prop><C:calendar-data>BEGIN:VCALENDAR\n"
+			 "BEGIN:VEVENT\nUID:%d\nDTSTART:2026010%dT090000Z\nSUMMARY:o%d\nEND:VEVENT\nEND:VCALENDAR\n"
+			 "</C:calendar-data></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>",
+			 i, i, i + 1, i);
+		sbuf_cstr(&b, one);
+	}
+	sbuf_cstr(&b, "</D:multistatus>");
+	int64_t from = tc_utc(2026, 1, 1, 0, 0), to = tc_utc(2026, 2, 1, 0, 0);
+	ical_list l;
+	char err[300];
+	memset(&l, 0, sizeof l);
+	CU_ASSERT_EQUAL(caldav_read(a, b.buf, b.len, from, to, util_now_ms() + 60000, &l, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(l.n, 5);
+	CU_ASSERT_FALSE(l.truncated);
+	memset(&l, 0, sizeof l);
+	CU_ASSERT_EQUAL(caldav_read(a, b.buf, b.len, from, to, util_now_ms() - 1, &l, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(l.n, 1);
+	CU_ASSERT_TRUE(l.truncated);
+	arena_free(a);
+}
+
 static void tc_caldav_url(void)
 {
 	char err[200];
@@ -429,6 +651,10 @@ int test_calendar_suite(void)
 	    !CU_add_test(s, "ical: weekly recurrence with EXDATE, override and DST", tc_ical_recurrence) ||
 	    !CU_add_test(s, "ical: monthly, daily, yearly rules and server expansion", tc_ical_rules) ||
 	    !CU_add_test(s, "ical: malformed objects, unknown zones, VTIMEZONE rules", tc_ical_errors) ||
+	    !CU_add_test(s, "ical: one work budget per list, across objects", tc_ical_work_budget) ||
+	    !CU_add_test(s, "ical: zone conversions are charged to the budget", tc_ical_work_vtimezone) ||
+	    !CU_add_test(s, "ical: COUNT counted, not listed, before the window", tc_ical_count_forward) ||
+	    !CU_add_test(s, "caldav: an answer is read within the deadline", tc_caldav_deadline) ||
 	    !CU_add_test(s, "caldav: connection URLs", tc_caldav_url) ||
 	    !CU_add_test(s, "caldav: events as JSON", tc_events_json))
 		return -1;

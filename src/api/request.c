@@ -4,6 +4,7 @@
 #include "sbuf.h"
 #include "db.h"
 #include "log.h"
+#include "store_account.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,4 +245,25 @@ void req_render(request *r, const char **out, size_t *outlen)
 	}
 	*out = buf;
 	*outlen = n;
+}
+
+int req_begin_create(request *r, req_count_fn count, int max, const char *what)
+{
+	db *d = r->app->db;
+	enum store_result res = db_begin(d);
+	if (res != STORE_OK)
+		return req_fail_store(r, res, NULL);
+	long n = 0;
+	if ((res = store_account_exists(d, r->a, r->account_id, 1)) != STORE_OK ||
+	    (res = count(d, r->a, r->account_id, &n)) != STORE_OK) {
+		req_fail_store(r, res, NULL);
+		db_rollback(d);
+		return -1;
+	}
+	if (n >= max) {
+		req_fail(r, ERR_LIMIT_EXCEEDED, arena_printf(r->a, "this account already has the maximum of %d %s", max, what));
+		db_rollback(d);
+		return -1;
+	}
+	return 0;
 }

@@ -79,6 +79,14 @@ int req_fail_verr(request *r, const verr *e);
 /* Maps a failed store call: STORE_NOT_FOUND -> 404 (with WHAT), UNAVAILABLE -> 503, others -> 500. */
 int req_fail_store(request *r, int store_result, const char *what);
 
+/* How many objects of one kind an account has (store_agent_count, store_webhook_count, ...). */
+typedef enum store_result (*req_count_fn)(db *d, arena *a, const char *account_id, long *n);
+/* Opens the transaction of a create and checks the account's quota: locks the account row (so concurrent creations
+ * queue and the quota holds), counts with COUNT and refuses at MAX with 422 limit_exceeded ("this account already
+ * has the maximum of MAX WHAT"). 0 inside the open transaction, or -1 with the failure recorded and the
+ * transaction rolled back. */
+int req_begin_create(request *r, req_count_fn count, int max, const char *what);
+
 /* Sets the status and body (ownership of BODY passes to the request). Returns 0. */
 int req_respond(request *r, int status, json_t *body);
 /* {"data": DATA} with STATUS. */

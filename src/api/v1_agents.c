@@ -330,22 +330,10 @@ int v1_agents_create(request *r)
 	agent_fields f;
 	if (req_check_members(r, r->json, WRITABLE, READ_ONLY) != 0 || validate_doc(r, r->json, &f) != 0)
 		return -1;
+	if (req_begin_create(r, store_agent_count, r->app->cfg->agents_max_per_account, "agents") != 0)
+		return -1;
 	db *d = r->app->db;
-	enum store_result res = db_begin(d);
-	if (res != STORE_OK)
-		return req_fail_store(r, res, NULL);
-	/* The account row lock serializes creations, so the quota holds under concurrency. */
-	long count = 0;
-	if ((res = store_account_exists(d, r->a, r->account_id, 1)) != STORE_OK ||
-	    (res = store_agent_count(d, r->a, r->account_id, &count)) != STORE_OK)
-		return req_fail_store(r, res, NULL), rollback(r);
-	if (count >= r->app->cfg->agents_max_per_account) {
-		char msg[128];
-		snprintf(msg, sizeof msg, "this account already has the maximum of %d agents",
-			 r->app->cfg->agents_max_per_account);
-		req_fail(r, ERR_LIMIT_EXCEEDED, msg);
-		return rollback(r);
-	}
+	enum store_result res;
 	char id[IDS_MAX_LEN];
 	if ((res = store_agent_insert(d, r->a, r->account_id, &f, id)) != STORE_OK)
 		return req_fail_store(r, res, NULL), rollback(r);

@@ -95,21 +95,10 @@ int v1_credentials_create(request *r)
 		return req_fail_verr(r, &e);
 	req_keep(r, fields);
 
+	if (req_begin_create(r, store_credential_count, r->app->cfg->credentials_max_per_account, "credentials") != 0)
+		return -1;
 	db *d = r->app->db;
-	enum store_result res = db_begin(d);
-	if (res != STORE_OK)
-		return req_fail_store(r, res, NULL);
-	/* The account row lock serializes creations, so the quota holds under concurrency. */
-	long count = 0;
-	if ((res = store_account_exists(d, r->a, r->account_id, 1)) != STORE_OK ||
-	    (res = store_credential_count(d, r->a, r->account_id, &count)) != STORE_OK)
-		return req_fail_store(r, res, NULL), rollback(r);
-	if (count >= r->app->cfg->credentials_max_per_account) {
-		req_fail(r, ERR_LIMIT_EXCEEDED,
-			 arena_printf(r->a, "this account already has the maximum of %d credentials",
-				      r->app->cfg->credentials_max_per_account));
-		return rollback(r);
-	}
+	enum store_result res;
 	char id[IDS_MAX_LEN];
 	ids_new("cred_", id);
 	if ((res = store_credential_insert(d, r->a, r->app->cfg, r->account_id, id, json_string_value(name), t->name,

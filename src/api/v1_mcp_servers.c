@@ -154,21 +154,10 @@ int v1_mcp_servers_create(request *r)
 	const char *host;
 	if (req_check_members(r, r->json, WRITABLE, READ_ONLY) != 0 || validate_doc(r, r->json, &f, 1, 1, &host) != 0)
 		return -1;
+	if (req_begin_create(r, store_mcp_server_count, r->app->cfg->mcp_servers_max_per_account, "MCP servers") != 0)
+		return -1;
 	db *d = r->app->db;
-	enum store_result res = db_begin(d);
-	if (res != STORE_OK)
-		return req_fail_store(r, res, NULL);
-	/* The account row lock serializes creations, so the quota holds under concurrency. */
-	long count = 0;
-	if ((res = store_account_exists(d, r->a, r->account_id, 1)) != STORE_OK ||
-	    (res = store_mcp_server_count(d, r->a, r->account_id, &count)) != STORE_OK)
-		return req_fail_store(r, res, NULL), rollback(r);
-	if (count >= r->app->cfg->mcp_servers_max_per_account) {
-		req_fail(r, ERR_LIMIT_EXCEEDED,
-			 arena_printf(r->a, "this account already has the maximum of %d MCP servers",
-				      r->app->cfg->mcp_servers_max_per_account));
-		return rollback(r);
-	}
+	enum store_result res;
 	char id[IDS_MAX_LEN];
 	ids_new("mcp_", id);
 	if ((res = store_mcp_server_insert(d, r->a, r->account_id, id, &f)) != STORE_OK)

@@ -168,21 +168,10 @@ int v1_webhooks_create(request *r)
 	const char *host;
 	if (req_check_members(r, r->json, WRITABLE, READ_ONLY) != 0 || validate_doc(r, r->json, &f, &host, 1) != 0)
 		return -1;
+	if (req_begin_create(r, store_webhook_count, r->app->cfg->webhooks_max_per_account, "webhook endpoints") != 0)
+		return -1;
 	db *d = r->app->db;
-	enum store_result res = db_begin(d);
-	if (res != STORE_OK)
-		return req_fail_store(r, res, NULL);
-	/* The account row lock serializes creations, so the quota holds under concurrency. */
-	long count = 0;
-	if ((res = store_account_exists(d, r->a, r->account_id, 1)) != STORE_OK ||
-	    (res = store_webhook_count(d, r->a, r->account_id, &count)) != STORE_OK)
-		return req_fail_store(r, res, NULL), rollback(r);
-	if (count >= r->app->cfg->webhooks_max_per_account) {
-		req_fail(r, ERR_LIMIT_EXCEEDED,
-			 arena_printf(r->a, "this account already has the maximum of %d webhook endpoints",
-				      r->app->cfg->webhooks_max_per_account));
-		return rollback(r);
-	}
+	enum store_result res;
 	char id[IDS_MAX_LEN], secret[STDWEBHOOK_SECRET_LEN];
 	unsigned char sealed[STDWEBHOOK_SECRET_LEN + SECRETBOX_OVERHEAD];
 	ids_new("whk_", id);

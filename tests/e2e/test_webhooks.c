@@ -510,7 +510,10 @@ static void test_events(void)
 	CHECK_STR(jstr(json_array_get(ev, 0), "data.id"), agent);
 	CHECK_STR(jstr(json_array_get(ev, 0), "data.status"), "idle");
 	json_decref(ev);
-	/* Make sure both are still cancellable whatever the scheduler did meanwhile. */
+	/* Pause again at once, so no worker claims the queued run (its id may sit in the queue twice), and make sure
+	 * both are still cancellable whatever the scheduler did meanwhile. */
+	http_call(&r, "POST", EV.key, NULL, "/api/v1/agents/%s/pause", agent);
+	CHECK_STATUS(r, 200);
 	for (int i = 0; i < 2; i++) {
 		const char *p[] = {i ? "waiting_approval" : "queued", run[i], NULL};
 		e2e_sql(NULL, "UPDATE runs SET status = ?, started_at = NULL, finished_at = NULL, worker = NULL WHERE id = ?", p);

@@ -22,3 +22,18 @@ int audit_record(request *r, const char *action, const char *target_type, const 
 	free(text);
 	return res == STORE_OK ? 0 : req_fail_store(r, res, NULL);
 }
+
+json_t *audit_changes(const json_t *before, const json_t *after, const char *const *keys)
+{
+	json_t *changes = json_object();
+	for (const char *const *k = keys; *k; k++) {
+		json_t *old = json_object_get(before, *k), *new = json_object_get(after, *k);
+		if (!old)
+			old = json_null();
+		if (!new)
+			new = json_null();
+		if (!json_equal(old, new))
+			json_object_set_new(changes, *k, json_pack("{s:O, s:O}", "from", old, "to", new));
+	}
+	return changes;
+}

@@ -373,15 +373,7 @@ int v1_agents_update(request *r)
 			     "timezone", f.timezone, "config", json_loads(f.config, 0, NULL), "require_approval",
 			     f.require_approval, "approval_timeout_seconds",
 			     f.approval_timeout_seconds >= 0 ? json_integer(f.approval_timeout_seconds) : json_null()));
-	json_t *changes = json_object();
-	for (const char *const *k = WRITABLE; *k; k++) {
-		json_t *old = json_object_get(before, *k), *new = json_object_get(normalized, *k);
-		if (!json_equal(old ? old : json_null(), new ? new : json_null()))
-			json_object_set_new(changes, *k,
-					    json_pack("{s:O, s:O}", "from", old ? old : json_null(), "to",
-						      new ? new : json_null()));
-	}
-	if (audit_record(r, "agent.updated", "agent", g.id, changes) != 0)
+	if (audit_record(r, "agent.updated", "agent", g.id, audit_changes(before, normalized, WRITABLE)) != 0)
 		return rollback(r);
 	return commit_and_respond(r, g.id, 200, NULL);
 }

@@ -221,17 +221,10 @@ int v1_webhooks_update(request *r)
 	json_t *normalized = req_keep(r, json_pack("{s:s, s:o, s:s?, s:b}", "url", f.url, "events",
 						   json_loads(f.events, 0, NULL), "description", f.description,
 						   "enabled", f.enabled));
-	json_t *changes = json_object();
-	for (const char *const *k = WRITABLE; *k; k++) {
-		json_t *old = json_object_get(before, *k), *new = json_object_get(normalized, *k);
-		if (json_equal(old ? old : json_null(), new ? new : json_null()))
-			continue;
-		if (strcmp(*k, "url") == 0) /* never the URL itself: it may carry a receiver's token */
-			json_object_set_new(changes, "url_host", json_pack("{s:s}", "to", host));
-		else
-			json_object_set_new(changes, *k,
-					    json_pack("{s:O, s:O}", "from", old ? old : json_null(), "to",
-						      new ? new : json_null()));
+	json_t *changes = audit_changes(before, normalized, WRITABLE);
+	if (json_object_get(changes, "url")) { /* never the URL itself: it may carry a receiver's token */
+		json_object_del(changes, "url");
+		json_object_set_new(changes, "url_host", json_pack("{s:s}", "to", host));
 	}
 	if (audit_record(r, "webhook.updated", "webhook", w.id, changes) != 0)
 		return rollback(r);

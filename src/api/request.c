@@ -232,8 +232,9 @@ void req_render(request *r, const char **out, size_t *outlen)
 	char *buf = arena_alloc(r->a, cap);
 	size_t n = 0;
 	n += (size_t)snprintf(buf + n, cap - n, "Status: %d %s\r\n", r->status, reason(r->status));
+	/* With the length known, nginx passes it on instead of chunking the response. */
 	if (body)
-		n += (size_t)snprintf(buf + n, cap - n, "Content-Type: application/json\r\n");
+		n += (size_t)snprintf(buf + n, cap - n, "Content-Type: application/json\r\nContent-Length: %zu\r\n", blen);
 	n += (size_t)snprintf(buf + n, cap - n, "Cache-Control: no-store\r\nX-Request-Id: %s\r\n",
 			      r->request_id ? r->request_id : "");
 	for (int i = 0; i < r->nhdr; i++)

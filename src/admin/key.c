@@ -2,6 +2,7 @@
 #include "admin.h"
 #include "apikey.h"
 #include "ids.h"
+#include "kv.h"
 #include "scope.h"
 #include "store_account.h"
 #include "store_apikey.h"
@@ -22,7 +23,9 @@ static const char USAGE[] =
 	"connections:read usage:read signals:write notifications:read notifications:write webhooks:read\n"
 	"webhooks:write mcp:read mcp:write credentials:read credentials:write audit_logs:read mcp:tools\n"
 	"--expires defaults to 90d; --rate-limit (requests per 60 s) defaults to rate_limit_default.\n"
-	"create prints the key alone on stdout and a summary on stderr; the key is never shown again.\n";
+	"create prints the key alone on stdout and a summary on stderr; the key is never shown again.\n"
+	"revoke takes effect on the next request: it also tells the API workers through Redis, and exits 1 if Redis\n"
+	"cannot be reached (workers then accept the key for up to api_key_cache_seconds; run it again).\n";
 
 /* 30d|60d|90d|1y|never -> days (never: -1); -2 if not one of those. */
 static int parse_expiry(const char *s)
@@ -155,6 +158,22 @@ static int list(admin_ctx *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* Gives revoked key ID (hash HASH_HEX) a new generation, so no API worker's key cache accepts it any more. */
+static int tell_workers(admin_ctx *c, const char *id, const char *hash_hex)
+{
+	kv *k = kv_new(c->cfg);
+	int rc = apikey_gen_bump(k, hash_hex);
+	kv_free(k);
+	if (rc == 0)
+		return EXIT_OK;
+	fprintf(stderr,
+		"agentplatform-admin: %s is revoked in the database, but Redis could not be told: API workers that read it "
+		"lately keep accepting it for up to %d s (api_key_cache_seconds). Run this command again once Redis is "
+		"back.\n",
+		id, c->cfg->api_key_cache_seconds);
+	return EXIT_FAIL;
+}
+
 static int revoke(admin_ctx *c, const char *id)
 {
 	if (!ids_valid("key_", id)) {
@@ -168,7 +187,7 @@ static int revoke(admin_ctx *c, const char *id)
 	if (res == STORE_CONFLICT) {
 		db_rollback(c->db);
 		fprintf(stderr, "key %s was already revoked at %s\n", id, k.revoked_at);
-		return EXIT_OK;
+		return tell_workers(c, id, k.hash_hex);
 	}
 	if (res == STORE_NOT_FOUND) {
 		db_rollback(c->db);
@@ -183,8 +202,10 @@ static int revoke(admin_ctx *c, const char *id)
 		db_rollback(c->db);
 		return admin_store_failure(res, "key revoke");
 	}
-	fprintf(stderr, "revoked %s (%s); it stops working on the next request\n", id, k.prefix);
-	return EXIT_OK;
+	int rc = tell_workers(c, id, k.hash_hex);
+	if (rc == EXIT_OK)
+		fprintf(stderr, "revoked %s (%s); it stops working on the next request\n", id, k.prefix);
+	return rc;
 }
 
 int admin_key(admin_ctx *c, int argc, char **argv)

@@ -3,6 +3,7 @@
 #define AP_APP_H
 
 #include "db.h"
+#include "keycache.h"
 #include "kv.h"
 #include "ratelimit.h"
 #include "settings.h"
@@ -12,6 +13,7 @@ typedef struct app {
 	db *db;
 	kv *kv;
 	ratelimit rl;
+	keycache *keys;     /* NULL: api_key_cache_seconds = 0, every request reads its key */
 	char *openapi;      /* the served OpenAPI document (openapi_prepare), heap */
 	size_t openapi_len;
 } app;

@@ -4,12 +4,14 @@
 
 #include "request.h"
 
-/* Authenticates R's Authorization header against api_keys. On success fills r->key_id, account_id,
- * scopes and the key's rate limit, and keeps last_used_at (at most one write a minute per key).
- * Returns 0, or -1 with a 401 (and WWW-Authenticate), 503 or 500 recorded. */
-int auth_authenticate(request *r, long long *rate_limit);
+/* Authenticates R's Authorization header against api_keys and counts it against the key's rate limit (as
+ * auth_rate_limit). On success fills r->key_id, account_id, scopes and the key's rate limit, and keeps
+ * last_used_at (at most one write a minute per key). With the worker's key cache (r->app->keys, see keycache.h)
+ * a key read lately costs no MariaDB read: the rate-limit call itself proves it unchanged. Returns 0, or -1 with
+ * a 401 (and WWW-Authenticate), 429, 503 or 500 recorded. */
+int auth_authenticate(request *r);
 
-/* Counts R against its key's limit and sets the X-RateLimit-* headers; in the same Redis call, counts R as
+/* Counts R (already authenticated) against its key's limit and sets the X-RateLimit-* headers; in the same Redis call, counts R as
  * API usage of its account and key for today (UTC; see usage.h). Returns 0, or -1 with 429
  * (Retry-After) recorded; with Redis down, follows rate_limit_redis_down (open: allow, no headers;
  * closed: 503). */

@@ -90,6 +90,8 @@ int main(int argc, char **argv)
 
 	app ap = {.cfg = cfg, .db = db_new(cfg), .kv = kv_new(cfg)};
 	ratelimit_init(&ap.rl);
+	if (cfg->api_key_cache_seconds > 0)
+		ap.keys = keycache_new(cfg->api_key_cache_seconds);
 	if (openapi_prepare(&ap) != 0)
 		return 1;
 	if (FCGX_Init() != 0) {
@@ -125,6 +127,7 @@ int main(int argc, char **argv)
 	arena_free(a);
 	db_free(ap.db);
 	kv_free(ap.kv);
+	free(ap.keys);
 	free(ap.openapi);
 	settings_free(cfg);
 	return 0;

@@ -247,14 +247,12 @@ static void run_handler(request *r, const route *rt)
 
 void pipeline_run(request *r)
 {
-	long long rate_limit = 0;
 	ensure_request_id(r);
 	if (pipeline_route(r) != 0)
 		return;
 	const route *rt = r->route;
 	if (!(rt->flags & ROUTE_PUBLIC)) {
-		if (auth_authenticate(r, &rate_limit) != 0 || auth_rate_limit(r, rate_limit) != 0 ||
-		    auth_require_scope(r, rt->scope) != 0)
+		if (auth_authenticate(r) != 0 || auth_require_scope(r, rt->scope) != 0)
 			return;
 	}
 	/* The MCP endpoint reads its own body: JSON-RPC messages or batches, with JSON-RPC errors. */

@@ -12,6 +12,7 @@
 struct kv {
 	const settings *cfg;
 	redisContext *c;
+	unsigned epoch; /* connections made so far */
 };
 
 kv *kv_new(const settings *s)
@@ -56,7 +57,13 @@ static int connect_if_needed(kv *k)
 		return -1;
 	}
 	k->c = c;
+	k->epoch++;
 	return 0;
+}
+
+unsigned kv_epoch(const kv *k)
+{
+	return k->epoch;
 }
 
 /* Sends one command; on a transport error the connection is dropped (reconnect on next use). A kept

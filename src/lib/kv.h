@@ -10,6 +10,10 @@ typedef struct kv kv;
 kv *kv_new(const settings *s);
 void kv_free(kv *k);
 
+/* How many connections K has made: it changes whenever K connects again (after a failure or a Redis
+ * restart), so a caller can tell that what it learnt from Redis before may be from another server's life. */
+unsigned kv_epoch(const kv *k);
+
 /* 0 when Redis answers PING, -1 otherwise. */
 int kv_ping(kv *k);
 

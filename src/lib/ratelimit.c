@@ -11,8 +11,18 @@
  * {allowed, remaining, reset_epoch_s, retry_after_s}. ARGV[3] is the cost (requests counted at once): refused
  * whole, retry_after is when all of it fits.
  * With KEYS[2] (a usage hash, see usage.h) and KEYS[3] (the set of live usage hashes), the request is also
- * counted there under field ARGV[4], allowed or not: usage counting costs no round trip of its own. */
+ * counted there under field ARGV[4], allowed or not: usage counting costs no round trip of its own.
+ * With KEYS[4] (an API key's generation, see apikey.h), nothing happens unless it holds ARGV[5] (0: it must not
+ * exist, and is then created as ARGV[6] for ARGV[7] seconds); otherwise the answer is {-1, generation held} (0:
+ * none; -1: a value that is not a generation, i.e. not the decimal digits of a number in [1, 10^15)). */
 const char RATELIMIT_SCRIPT[] =
+	"if KEYS[4] then\n"
+	"  local s = redis.call('GET', KEYS[4])\n"
+	"  local g = 0\n"
+	"  if s then g = (#s <= 15 and string.match(s, '^[1-9]%d*$')) and tonumber(s) or -1 end\n"
+	"  if g ~= tonumber(ARGV[5]) then return {-1, g} end\n"
+	"  if g == 0 then redis.call('SET', KEYS[4], ARGV[6], 'EX', ARGV[7]) end\n"
+	"end\n"
 	"if KEYS[2] then\n"
 	"  redis.call('HINCRBY', KEYS[2], ARGV[4], 1)\n"
 	"  redis.call('SADD', KEYS[3], KEYS[2])\n"
@@ -44,43 +54,54 @@ void ratelimit_init(ratelimit *rl)
 }
 
 static int check(const ratelimit *rl, kv *k, const char *key_id, long long limit, long long cost, const char *usage_hash,
-		 const char *usage_set, const char *usage_field, ratelimit_result *out);
+		 const char *usage_set, const char *usage_field, ratelimit_gen *gen, ratelimit_result *out);
 
 int ratelimit_check(const ratelimit *rl, kv *k, const char *key_id, long long limit, ratelimit_result *out)
 {
-	return check(rl, k, key_id, limit, 1, NULL, NULL, NULL, out);
+	return check(rl, k, key_id, limit, 1, NULL, NULL, NULL, NULL, out);
 }
 
 int ratelimit_check_cost(const ratelimit *rl, kv *k, const char *key_id, long long limit, long long cost,
 			 ratelimit_result *out)
 {
-	return check(rl, k, key_id, limit, cost < 1 ? 1 : cost, NULL, NULL, NULL, out);
+	return check(rl, k, key_id, limit, cost < 1 ? 1 : cost, NULL, NULL, NULL, NULL, out);
 }
 
 int ratelimit_check_counted(const ratelimit *rl, kv *k, const char *key_id, long long limit, const char *usage_hash,
-			    const char *usage_set, const char *usage_field, ratelimit_result *out)
+			    const char *usage_set, const char *usage_field, ratelimit_gen *gen, ratelimit_result *out)
 {
-	return check(rl, k, key_id, limit, 1, usage_hash, usage_set, usage_field, out);
+	return check(rl, k, key_id, limit, 1, usage_hash, usage_set, usage_field, gen, out);
 }
 
 static int check(const ratelimit *rl, kv *k, const char *key_id, long long limit, long long cost, const char *usage_hash,
-		 const char *usage_set, const char *usage_field, ratelimit_result *out)
+		 const char *usage_set, const char *usage_field, ratelimit_gen *gen, ratelimit_result *out)
 {
 	if (limit < 1) { /* a zero limit refuses everything; never let the script divide by it */
 		*out = (ratelimit_result){.allowed = 0, .limit = 0, .remaining = 0, .retry_after = RATELIMIT_PERIOD_SECONDS};
 		out->reset = (long long)time(NULL) + RATELIMIT_PERIOD_SECONDS;
 		return 0;
 	}
-	char key[64], lim[24], period[16], n[24];
+	char key[64], lim[24], period[16], n[24], expect[24], fresh[24], ttl[16];
 	snprintf(key, sizeof key, "rl:{%s}", key_id);
 	snprintf(lim, sizeof lim, "%lld", limit);
 	snprintf(period, sizeof period, "%d", RATELIMIT_PERIOD_SECONDS);
 	snprintf(n, sizeof n, "%lld", cost);
-	const char *keys[] = {key, usage_hash, usage_set};
-	const char *args[] = {lim, period, n, usage_field};
-	int counted = usage_hash && usage_set && usage_field;
+	int counted = usage_hash && usage_set && usage_field, checked = counted && gen;
+	if (checked) {
+		snprintf(expect, sizeof expect, "%lld", gen->expect);
+		snprintf(fresh, sizeof fresh, "%lld", gen->fresh);
+		snprintf(ttl, sizeof ttl, "%d", gen->ttl_seconds);
+	}
+	const char *keys[] = {key, usage_hash, usage_set, checked ? gen->key : NULL};
+	const char *args[] = {lim, period, n, usage_field, expect, fresh, ttl};
 	long long v[4];
-	if (kv_eval_ints(k, RATELIMIT_SCRIPT, rl->sha, counted ? 3 : 1, keys, counted ? 4 : 3, args, v, 4) != 4)
+	int got = kv_eval_ints(k, RATELIMIT_SCRIPT, rl->sha, checked ? 4 : counted ? 3 : 1, keys,
+			       checked ? 7 : counted ? 4 : 3, args, v, 4);
+	if (checked && got >= 1 && v[0] == -1) {
+		gen->held = got == 2 ? v[1] : -1; /* -1: not a generation we wrote */
+		return 1;
+	}
+	if (got != 4)
 		return -1;
 	out->allowed = v[0] == 1;
 	out->limit = limit;

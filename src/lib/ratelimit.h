@@ -31,10 +31,22 @@ int ratelimit_check(const ratelimit *rl, kv *k, const char *key_id, long long li
 int ratelimit_check_cost(const ratelimit *rl, kv *k, const char *key_id, long long limit, long long cost,
 			 ratelimit_result *out);
 
+/* The generation check of one call (see apikey.h): the call counts only if KEY holds EXPECT (0: KEY must not
+ * exist, and is then created as FRESH for TTL_SECONDS); otherwise it counts nothing and HELD is what KEY holds
+ * (0: nothing; -1: a value that is not a generation). */
+typedef struct ratelimit_gen {
+	const char *key;
+	long long expect, fresh;
+	int ttl_seconds;
+	long long held;
+} ratelimit_gen;
+
 /* The same (one request), also counting the request (allowed or refused) in field USAGE_FIELD of hash USAGE_HASH and adding
- * USAGE_HASH to the set USAGE_SET, in the same script call (see usage.h). A LIMIT below 1 refuses without
- * calling Redis, so nothing is counted then. Returns 0, or -1 if Redis is unreachable (nothing counted). */
+ * USAGE_HASH to the set USAGE_SET, in the same script call (see usage.h); with GEN (optional), only if the generation
+ * check passes. A LIMIT below 1 refuses without calling Redis, so nothing is counted or checked then. Returns 0,
+ * 1 if the generation check failed (nothing counted; GEN->held set), or -1 if Redis is unreachable (nothing
+ * counted). */
 int ratelimit_check_counted(const ratelimit *rl, kv *k, const char *key_id, long long limit, const char *usage_hash,
-			    const char *usage_set, const char *usage_field, ratelimit_result *out);
+			    const char *usage_set, const char *usage_field, ratelimit_gen *gen, ratelimit_result *out);
 
 #endif

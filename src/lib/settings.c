@@ -41,6 +41,7 @@ static const struct setting_spec SPECS[] = {
 	{"credentials_max_per_account", K_INT, S(credentials_max_per_account), 0, 0, 10000000},
 	{"rate_limit_default", K_INT, S(rate_limit_default), 0, 1, 10000000},
 	{"rate_limit_redis_down", K_RLMODE, S(rate_limit_redis_down), 0, 0, 0},
+	{"api_key_cache_seconds", K_INT, S(api_key_cache_seconds), 0, 0, 300},
 	{"log_level", K_LOGLEVEL, S(log_level), 0, 0, 0},
 	{"log_file", K_STR, S(log_file), 0, 0, 0},
 	{"public_base_url", K_URL, S(public_base_url), 1, 0, 0},
@@ -280,6 +281,7 @@ settings *settings_new(const char *path, char *err, size_t errlen)
 	s->master_key_version = 1;
 	s->rate_limit_default = 100;
 	s->rate_limit_redis_down = RL_DOWN_OPEN;
+	s->api_key_cache_seconds = 10;
 	s->log_level = LOG_INFO;
 	s->sql_dir = xstrdup(AP_DATADIR "/agentplatform/sql");
 	s->agents_max_per_account = 1000;

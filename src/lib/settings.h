@@ -24,6 +24,9 @@ typedef struct settings {
 	int credentials_max_per_account; /* credentials_max_per_account: live credentials per account, default 1000 */
 	int rate_limit_default;   /* rate_limit_default, requests per 60 s, default 100 */
 	enum ratelimit_down_mode rate_limit_redis_down; /* open | closed, default open */
+	int api_key_cache_seconds; /* api_key_cache_seconds: how long an API worker trusts a key it read, checked against
+				    * Redis on every request (see src/api/keycache.h); 0 reads the key on every request.
+				    * Default 10 */
 	int log_level;            /* log_level: debug | info | warn | error, default info */
 	char *log_file;           /* log_file, optional: default stderr */
 	char *public_base_url;    /* public_base_url, required: http(s)://host[:port], no trailing slash */

@@ -10,7 +10,6 @@
  * one can be answered from MariaDB's query cache, which any committed change of api_keys (a revocation
  * included) invalidates at once. Expiry and the last-used throttle are decided on this host's clock. */
 #define COLUMNS "id, account_id, name, prefix, created_at, expires_at, last_used_at, revoked_at, scopes + 0, rate_limit"
-#define TOUCH_INTERVAL_MS 60000
 
 static const char SQL_INSERT[] =
 	"INSERT INTO api_keys (id, account_id, name, prefix, key_hash, scopes, rate_limit, created_at, expires_at) "
@@ -18,10 +17,10 @@ static const char SQL_INSERT[] =
 static const char SQL_FIND[] = "SELECT " COLUMNS " FROM api_keys WHERE key_hash = ?";
 static const char SQL_TOUCH[] =
 	"UPDATE api_keys SET last_used_at = UTC_TIMESTAMP(3) WHERE id = ? "
-	"AND (last_used_at IS NULL OR last_used_at < UTC_TIMESTAMP(3) - INTERVAL 60 SECOND)";
+	"AND (last_used_at IS NULL OR last_used_at < UTC_TIMESTAMP(3) - INTERVAL 60 SECOND)"; /* STORE_APIKEY_TOUCH_MS */
 static const char SQL_LIST_ALL[] = "SELECT " COLUMNS " FROM api_keys ORDER BY id";
 static const char SQL_LIST_ACCOUNT[] = "SELECT " COLUMNS " FROM api_keys WHERE account_id = ? ORDER BY id";
-static const char SQL_GET[] = "SELECT " COLUMNS " FROM api_keys WHERE id = ? FOR UPDATE";
+static const char SQL_GET[] = "SELECT " COLUMNS ", LOWER(HEX(key_hash)) FROM api_keys WHERE id = ? FOR UPDATE";
 static const char SQL_REVOKE[] = "UPDATE api_keys SET revoked_at = UTC_TIMESTAMP(3) WHERE id = ? AND revoked_at IS NULL";
 
 static void row_from(arena *a, char **c, apikey_row *k)
@@ -36,9 +35,12 @@ static void row_from(arena *a, char **c, apikey_row *k)
 	k->revoked_at = store_time(a, c[7]);
 	k->scopes = (uint32_t)strtoul(c[8], NULL, 10);
 	k->rate_limit = strtoll(c[9], NULL, 10);
-	int64_t now = util_now_ms(), expires = store_time_ms(c[5]), used = store_time_ms(c[6]);
-	k->expired = c[5] && expires <= now;
-	k->touch_due = !c[6] || used < now - TOUCH_INTERVAL_MS;
+	int64_t now = util_now_ms();
+	k->expires_ms = c[5] ? store_time_ms(c[5]) : 0;
+	k->last_used_ms = c[6] ? store_time_ms(c[6]) : 0;
+	k->expired = c[5] && k->expires_ms <= now;
+	k->touch_due = !c[6] || k->last_used_ms < now - STORE_APIKEY_TOUCH_MS;
+	k->hash_hex = NULL;
 }
 
 enum store_result store_apikey_create(db *d, arena *a, const char *account_id, const char *name,
@@ -107,6 +109,7 @@ enum store_result store_apikey_revoke(db *d, arena *a, const char *id, apikey_ro
 	if (r.nrows != 1)
 		return STORE_NOT_FOUND;
 	row_from(a, r.cell[0], out);
+	out->hash_hex = r.cell[0][10];
 	if (out->revoked_at)
 		return STORE_CONFLICT;
 	store_rows w;

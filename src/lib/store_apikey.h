@@ -13,9 +13,14 @@ typedef struct apikey_row {
 	char *created_at, *expires_at, *last_used_at, *revoked_at; /* RFC 3339 or NULL */
 	uint32_t scopes;
 	long long rate_limit;
+	int64_t expires_ms, last_used_ms; /* the same in ms since the epoch; 0: none */
 	int expired;    /* expires_at has passed (this host's clock) */
-	int touch_due;  /* last_used_at is unset or over a minute old */
+	int touch_due;  /* last_used_at is unset or over STORE_APIKEY_TOUCH_MS old */
+	char *hash_hex; /* store_apikey_revoke only: the key's SHA-256 in lower-case hex */
 } apikey_row;
+
+/* last_used_at is written at most once in this long per key. */
+#define STORE_APIKEY_TOUCH_MS 60000
 
 /* Inserts a key. EXPIRES_DAYS < 0 means it never expires. Writes the new id into ID_OUT. */
 enum store_result store_apikey_create(db *d, arena *a, const char *account_id, const char *name,
@@ -26,13 +31,14 @@ enum store_result store_apikey_create(db *d, arena *a, const char *account_id, c
 enum store_result store_apikey_find(db *d, arena *a, const unsigned char hash[CRYPTO_SHA256_LEN],
 				    apikey_row *out);
 
-/* Sets last_used_at to now unless it was set within the last minute. */
+/* Sets last_used_at to now unless it was set within the last STORE_APIKEY_TOUCH_MS. */
 enum store_result store_apikey_touch(db *d, arena *a, const char *id);
 
 /* Keys of ACCOUNT_ID (NULL: all accounts), oldest first. */
 enum store_result store_apikey_list(db *d, arena *a, const char *account_id, apikey_row **rows, int *n);
 
-/* Revokes key ID (STORE_NOT_FOUND if unknown, STORE_CONFLICT if already revoked); OUT gets the row. */
+/* Revokes key ID (STORE_NOT_FOUND if unknown, STORE_CONFLICT if already revoked); OUT gets the row, with hash_hex.
+ * The caller commits, then bumps the key's generation (apikey_gen_bump). */
 enum store_result store_apikey_revoke(db *d, arena *a, const char *id, apikey_row *out);
 
 #endif

@@ -108,6 +108,9 @@ void rows_free(struct rows *r);
 /* Closes the test's database connection (at exit). */
 void e2e_sql_close(void);
 
+/* Runs ARGV (a program on PATH) with stdout discarded; its exit status, or -1. */
+int e2e_run_program(const char *const *argv);
+
 /* Runs AP_TEST_STACK ARG (redis-stop | redis-start). Returns its exit status, -1 if it did not run. */
 int e2e_stack(const char *arg);
 /* Replaces the stack's extra settings (AP_TEST_STACK_DIR/etc/agentplatform.extra.conf, appended to its config at

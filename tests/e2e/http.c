@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <mysql.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -441,16 +442,18 @@ int e2e_admin(struct admin_run *run, const char *const *argv, const char *const 
 	return run->status;
 }
 
-int e2e_stack(const char *arg)
+/* Runs ARGV in a child with stdout sent to STDOUT_FD (stderr when 2, /dev/null when -1); its exit status, or -1. */
+static int run_child(const char *const *argv, int stdout_fd)
 {
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		/* AP_TEST_STACK is a command line: the shell splits it, as `$AP_TEST_STACK redis-stop` would. */
-		dup2(2, 1);
-		execl("/bin/sh", "sh", "-c", "exec $AP_TEST_STACK \"$1\"", "sh", arg, (char *)NULL);
+		int fd = stdout_fd >= 0 ? stdout_fd : open("/dev/null", O_WRONLY);
+		if (fd >= 0)
+			dup2(fd, 1);
+		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	int st;
@@ -458,6 +461,17 @@ int e2e_stack(const char *arg)
 		if (errno != EINTR)
 			return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int e2e_run_program(const char *const *argv)
+{
+	return run_child(argv, -1);
+}
+
+int e2e_stack(const char *arg)
+{
+	/* AP_TEST_STACK is a command line: the shell splits it, as `$AP_TEST_STACK redis-stop` would. */
+	return run_child((const char *const[]){"/bin/sh", "-c", "exec $AP_TEST_STACK \"$1\"", "sh", arg, NULL}, 2);
 }
 
 int e2e_stack_settings(const char *fmt, ...)

@@ -154,6 +154,30 @@ static void test_scheme_case(void)
 	resp_free(&r);
 }
 
+/* Tells the API workers that key ID was changed behind the platform's back (the tests below edit api_keys in SQL):
+ * gives it a new generation in Redis, as `agentplatform-admin key revoke` does (src/api/keycache.h). Without
+ * this, a worker that read the key lately keeps its copy for up to api_key_cache_seconds. */
+static int set_generation(const char *id, long gen)
+{
+	const char *port = getenv("AP_TEST_REDIS_PORT");
+	char hex[80], key[100], value[24];
+	if (!port || sql_value(hex, sizeof hex, "SELECT LOWER(HEX(key_hash)) FROM api_keys WHERE id = ?",
+			       (const char *[]){id, NULL}) != 1)
+		return -1;
+	snprintf(key, sizeof key, "apikey:%s", hex);
+	snprintf(value, sizeof value, "%ld", gen);
+	return e2e_run_program((const char *[]){"redis-cli", "-h", "127.0.0.1", "-p", port, "SET", key, value, NULL});
+}
+
+static int key_changed(const char *id)
+{
+	static long n;
+	return set_generation(id, (long)time(NULL) % 1000000 * 1000 + ++n);
+}
+
+/* Enough requests that each API worker has most likely served (and kept) KEY at least once. */
+#define EVERY_WORKER 12
+
 static void test_revoked_key(void)
 {
 	struct tenant t;
@@ -161,14 +185,16 @@ static void test_revoked_key(void)
 	if (!CHECK(e2e_tenant(&t, "auth-revoke", "all", NULL) == 0) || !CHECK(e2e_key(&t, "all", NULL, key2, id2) == 0))
 		return;
 	struct resp r = {0};
-	http_get(&r, key2, "/api/v1/agents");
-	CHECK_STATUS(r, 200);
+	for (int i = 0; i < EVERY_WORKER; i++) {
+		http_get(&r, key2, "/api/v1/agents");
+		CHECK_STATUS(r, 200);
+	}
 
 	struct admin_run run;
 	e2e_admin(&run, (const char *[]){"key", "revoke", id2, NULL}, NULL);
 	e2e_check(run.status == 0, __FILE__, __LINE__, "key revoke exited %d: %s", run.status, run.err);
-	/* The very next request, on whichever worker. */
-	for (int i = 0; i < 4; i++) {
+	/* The very next request, on whichever worker, although every worker kept the key. */
+	for (int i = 0; i < EVERY_WORKER; i++) {
 		http_get(&r, key2, "/api/v1/agents");
 		CHECK_ERROR(r, 401, "api_key_revoked", NULL);
 		CHECK_HEADER(r, "WWW-Authenticate", WWW_INVALID);
@@ -200,6 +226,51 @@ static void test_revoked_key(void)
 	resp_free(&r);
 }
 
+/* Revoked while Redis is down: the CLI says the workers could not be told, yet no worker accepts the key, neither
+ * after Redis is back, even holding the generation the workers kept (as a Redis restored from a snapshot would: a
+ * new connection trusts nothing kept before), nor while it is down (nothing kept can be verified, so each request
+ * reads MariaDB). Running the revocation again then succeeds. */
+static void test_revoked_redis_down(void)
+{
+	struct tenant t;
+	char key2[64], id2[64];
+	if (!CHECK(e2e_tenant(&t, "auth-revoke-down", "all", NULL) == 0) || !CHECK(e2e_key(&t, "all", NULL, key2, id2) == 0))
+		return;
+	struct resp r = {0};
+	CHECK(set_generation(id2, 4242) == 0);
+	for (int i = 0; i < EVERY_WORKER; i++) {
+		http_get(&r, key2, "/api/v1/agents");
+		CHECK_STATUS(r, 200);
+	}
+	if (!CHECK(e2e_stack("redis-stop") == 0)) {
+		e2e_stack("redis-start");
+		resp_free(&r);
+		return;
+	}
+	struct admin_run run;
+	e2e_admin(&run, (const char *[]){"key", "revoke", id2, NULL}, NULL);
+	e2e_check(run.status == 1, __FILE__, __LINE__, "key revoke with Redis down exited %d, want 1", run.status);
+	CHECK(strstr(run.err, "Redis could not be told") != NULL);
+	CHECK(e2e_stack("redis-start") == 0);
+	CHECK(set_generation(id2, 4242) == 0);
+	for (int i = 0; i < EVERY_WORKER; i++) {
+		http_get(&r, key2, "/api/v1/agents");
+		CHECK_ERROR(r, 401, "api_key_revoked", NULL);
+	}
+	CHECK(e2e_stack("redis-stop") == 0);
+	for (int i = 0; i < EVERY_WORKER; i++) {
+		http_get(&r, key2, "/api/v1/agents");
+		CHECK_ERROR(r, 401, "api_key_revoked", NULL);
+	}
+	CHECK(e2e_stack("redis-start") == 0);
+	e2e_admin(&run, (const char *[]){"key", "revoke", id2, NULL}, NULL);
+	e2e_check(run.status == 0, __FILE__, __LINE__, "key revoke again exited %d: %s", run.status, run.err);
+	http_get(&r, t.key, "/api/v1/agents");
+	CHECK_STATUS(r, 200);
+	CHECK(no_ratelimit_headers(&r) == 0);
+	resp_free(&r);
+}
+
 static void test_expired_key(void)
 {
 	struct tenant t;
@@ -208,20 +279,65 @@ static void test_expired_key(void)
 	struct resp r = {0};
 	http_get(&r, t.key, "/api/v1/agents");
 	CHECK_STATUS(r, 200);
-	CHECK(e2e_sql(NULL, "UPDATE api_keys SET expires_at = UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE WHERE id = ?",
+	/* Expiring in 3 s: every worker reads and keeps the key, then the time passes with no change to tell. */
+	CHECK(e2e_sql(NULL, "UPDATE api_keys SET expires_at = UTC_TIMESTAMP(3) + INTERVAL 3 SECOND WHERE id = ?",
 		      (const char *[]){t.key_id, NULL}) == 1);
-	for (int i = 0; i < 4; i++) {
+	CHECK(key_changed(t.key_id) == 0);
+	for (int i = 0; i < EVERY_WORKER; i++) {
+		http_get(&r, t.key, "/api/v1/agents");
+		CHECK_STATUS(r, 200);
+	}
+	char left[32];
+	CHECK(sql_value(left, sizeof left, "SELECT TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(3), expires_at) FROM api_keys "
+			"WHERE id = ?", (const char *[]){t.key_id, NULL}) == 1);
+	long long us = strtoll(left, NULL, 10);
+	if (us > 0)
+		nanosleep(&(struct timespec){.tv_sec = us / 1000000 + 1, .tv_nsec = us % 1000000 * 1000}, NULL);
+	for (int i = 0; i < EVERY_WORKER; i++) {
 		http_get(&r, t.key, "/api/v1/agents");
 		CHECK_ERROR(r, 401, "api_key_expired", NULL);
 		CHECK_HEADER(r, "WWW-Authenticate", WWW_INVALID);
 		CHECK(no_ratelimit_headers(&r));
 	}
-	/* Moved back into the future, it works again: the check reads the database, not a cache. */
+	/* Moved back into the future, it works again: an expired key is always read again. */
 	CHECK(e2e_sql(NULL, "UPDATE api_keys SET expires_at = UTC_TIMESTAMP(3) + INTERVAL 1 DAY WHERE id = ?",
 		      (const char *[]){t.key_id, NULL}) == 1);
 	http_get(&r, t.key, "/api/v1/agents");
 	CHECK_STATUS(r, 200);
 	resp_free(&r);
+}
+
+/* With api_key_cache_seconds = 0 no worker keeps a key: even an edit of api_keys in SQL applies at once. */
+static void test_uncached(void)
+{
+	if (!CHECK(e2e_stack_settings("# Written by the e2e suite \"auth\": no API key cache.\n"
+				      "api_key_cache_seconds = 0\n") == 0))
+		return;
+	struct tenant t;
+	struct resp r = {0};
+	if (CHECK(e2e_tenant(&t, "auth-uncached", "agents:read", NULL) == 0)) {
+		const char *id[] = {t.key_id, NULL};
+		for (int i = 0; i < EVERY_WORKER; i++) {
+			http_get(&r, t.key, "/api/v1/agents");
+			CHECK_STATUS(r, 200);
+			CHECK(resp_header(&r, "X-RateLimit-Remaining") != NULL);
+		}
+		CHECK(e2e_sql(NULL, "UPDATE api_keys SET expires_at = UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE WHERE id = ?", id) == 1);
+		for (int i = 0; i < EVERY_WORKER; i++) {
+			http_get(&r, t.key, "/api/v1/agents");
+			CHECK_ERROR(r, 401, "api_key_expired", NULL);
+		}
+		CHECK(e2e_sql(NULL, "UPDATE api_keys SET expires_at = NULL WHERE id = ?", id) == 1);
+		http_get(&r, t.key, "/api/v1/agents");
+		CHECK_STATUS(r, 200);
+		CHECK(e2e_sql(NULL, "UPDATE api_keys SET revoked_at = UTC_TIMESTAMP(3) WHERE id = ?", id) == 1);
+		for (int i = 0; i < EVERY_WORKER; i++) {
+			http_get(&r, t.key, "/api/v1/agents");
+			CHECK_ERROR(r, 401, "api_key_revoked", NULL);
+		}
+	}
+	resp_free(&r);
+	CHECK(e2e_stack_settings("# Written by the e2e suite \"auth\": the default key cache again.\n") == 0);
 }
 
 /* A key lacking a route's scope gets 403 naming it, before the body, the query or the id is looked at;
@@ -316,6 +432,7 @@ static void test_last_used_at(void)
 	CHECK_STR(again, first);
 	/* Once it is older than a minute, the next request records it again. */
 	CHECK(e2e_sql(NULL, "UPDATE api_keys SET last_used_at = UTC_TIMESTAMP(3) - INTERVAL 2 MINUTE WHERE id = ?", id) == 1);
+	CHECK(key_changed(t.key_id) == 0);
 	http_get(&r, t.key, "/api/v1/agents");
 	CHECK_STATUS(r, 200);
 	CHECK(e2e_sql(NULL, "SELECT id FROM api_keys WHERE id = ? AND last_used_at > UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE",
@@ -550,7 +667,9 @@ int suite_auth_register(void)
 	    !CU_add_test(s, "401 api_key_invalid: malformed, bad checksum, unknown, other schemes", test_invalid_keys) ||
 	    !CU_add_test(s, "Bearer scheme is case-insensitive", test_scheme_case) ||
 	    !CU_add_test(s, "401 api_key_revoked on the next request", test_revoked_key) ||
-	    !CU_add_test(s, "401 api_key_expired", test_expired_key) ||
+	    !CU_add_test(s, "401 api_key_revoked with Redis down, and after it is back", test_revoked_redis_down) ||
+	    !CU_add_test(s, "401 api_key_expired once the time passes", test_expired_key) ||
+	    !CU_add_test(s, "api_key_cache_seconds = 0: SQL edits of a key apply at once", test_uncached) ||
 	    !CU_add_test(s, "403 missing_scope on each agents route", test_missing_scope) ||
 	    !CU_add_test(s, "last_used_at written at most once a minute", test_last_used_at) ||
 	    !CU_add_test(s, "rate limit: 15 concurrent requests, limit 10", test_rate_limit_concurrent) ||

@@ -240,26 +240,6 @@ static int scheduler_start(void)
 	return e2e_stack("start") == 0 && scheduler_pid() > 0 ? 0 : -1;
 }
 
-/* Runs ARGV (a program on PATH) with stdout discarded; its exit status, or -1. */
-static int run_program(const char *const *argv)
-{
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-		if (fd >= 0)
-			dup2(fd, 1);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* A second agentplatform-scheduler on the stack's config (the build directory of the admin binary), logging
  * under the stack's log directory like the first; it gets SIGTERM if this test program dies. */
 static pid_t start_second_scheduler(void)
@@ -725,7 +705,7 @@ static void test_redis_flushall(void)
 	for (int i = 0; i < 3 && ok; i++)
 		ok = SIGNAL_OK(agent, "go", "{}", runs[i]);
 	const char *flush[] = {"redis-cli", "-h", "127.0.0.1", "-p", port, "FLUSHALL", NULL};
-	CHECK(run_program(flush) == 0);
+	CHECK(e2e_run_program(flush) == 0);
 	CHECK(scheduler_start() == 0);
 	for (int i = 0; i < 3 && ok; i++)
 		if (FINISHED_AS(runs[i], "succeeded", r))

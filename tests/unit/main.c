@@ -8,7 +8,7 @@ int main(void)
 {
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
-	int (*const suites[])(void) = {test_approvals_suite, test_audit_suite, test_calendar_suite, test_credential_suite, test_cron_suite, test_lib_suite, test_mcp_suite, test_mcpclient_suite, test_openapi_suite, test_outbound_suite, test_pipeline_suite, test_ratelimit_suite, test_scheduler_suite, test_smtp_suite,
+	int (*const suites[])(void) = {test_approvals_suite, test_audit_suite, test_calendar_suite, test_credential_suite, test_cron_suite, test_keycache_suite, test_lib_suite, test_mcp_suite, test_mcpclient_suite, test_openapi_suite, test_outbound_suite, test_pipeline_suite, test_ratelimit_suite, test_scheduler_suite, test_smtp_suite,
 				      test_webhook_url_suite};
 	for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)
 		if (suites[i]() != 0) {

@@ -7,6 +7,7 @@ int test_audit_suite(void);
 int test_calendar_suite(void);
 int test_credential_suite(void);
 int test_cron_suite(void);
+int test_keycache_suite(void);
 int test_lib_suite(void);
 int test_mcp_suite(void);
 int test_mcpclient_suite(void);

@@ -2,8 +2,11 @@
  * policy of the API's rate-limit step. */
 #include "suites.h"
 
+#include "apikey.h"
 #include "app.h"
+#include "arena.h"
 #include "auth.h"
+#include "crypto.h"
 #include "ids.h"
 #include "kv.h"
 #include "ratelimit.h"
@@ -14,6 +17,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -509,6 +513,454 @@ static void trl_redis_restart(void)
 	CU_ASSERT_EQUAL(res.allowed, 1);
 }
 
+/* ---------------------------------------------------------------- the API key generation check */
+
+#define TRL_GEN_LIMIT (1LL << 48)
+
+/* Runs one command on trl_kv; the reply is copied into A. 0, or -1 if Redis did not answer. */
+static int trl_kv_cmd(arena *a, int argc, const char *const *argv, kv_reply *out)
+{
+	return kv_command(trl_kv, a, argc, argv, out);
+}
+
+/* The string value of NAME into OUT: 1, 0 if there is none, -1 on an error or another type. */
+static int trl_get(const char *name, char *out, size_t n)
+{
+	arena *a = arena_new();
+	kv_reply r;
+	int rc = -1;
+	out[0] = '\0';
+	if (trl_kv_cmd(a, 2, (const char *const[]){"GET", name}, &r) == 0) {
+		if (r.type == KV_NIL)
+			rc = 0;
+		else if (r.type == KV_STR) {
+			snprintf(out, n, "%s", r.str);
+			rc = 1;
+		}
+	}
+	arena_free(a);
+	return rc;
+}
+
+/* The integer reply of a two- or three-argument command (TTL, EXISTS, SISMEMBER, ...): LLONG_MIN if none. */
+static long long trl_int(const char *cmd, const char *name, const char *arg)
+{
+	arena *a = arena_new();
+	kv_reply r;
+	long long v = LLONG_MIN;
+	int argc = arg ? 3 : 2;
+	if (trl_kv_cmd(a, argc, (const char *const[]){cmd, name, arg}, &r) == 0 && r.type == KV_INT)
+		v = r.integer;
+	arena_free(a);
+	return v;
+}
+
+/* HGET HASH FIELD as a number: 0 when absent, -1 on anything else. */
+static long long trl_hget(const char *hash, const char *field)
+{
+	arena *a = arena_new();
+	kv_reply r;
+	long long v = -1;
+	if (trl_kv_cmd(a, 3, (const char *const[]){"HGET", hash, field}, &r) == 0) {
+		if (r.type == KV_NIL)
+			v = 0;
+		else if (r.type == KV_STR)
+			v = strtoll(r.str, NULL, 10);
+	}
+	arena_free(a);
+	return v;
+}
+
+static int trl_set(const char *name, const char *value)
+{
+	arena *a = arena_new();
+	kv_reply r;
+	int rc = trl_kv_cmd(a, 3, (const char *const[]){"SET", name, value}, &r) == 0 && r.type == KV_STATUS ? 0 : -1;
+	arena_free(a);
+	return rc;
+}
+
+/* A generation key for a new random key hash. */
+static void trl_gen_name(char out[APIKEY_GEN_KEY_LEN + 1])
+{
+	unsigned char h[CRYPTO_SHA256_LEN];
+	char hex[2 * CRYPTO_SHA256_LEN + 1];
+	crypto_random(h, sizeof h);
+	crypto_hex(h, sizeof h, hex);
+	apikey_gen_key(hex, out);
+}
+
+/* Names for one test: a rate-limit key id, its usage hash and set, and a generation key. */
+typedef struct trl_names {
+	char id[IDS_MAX_LEN];
+	char hash[64], set[64];
+	char gen[APIKEY_GEN_KEY_LEN + 1];
+} trl_names;
+
+static void trl_names_new(trl_names *n)
+{
+	trl_key(n->id);
+	snprintf(n->hash, sizeof n->hash, "usage:test:%s", n->id);
+	snprintf(n->set, sizeof n->set, "usage:testset:%s", n->id);
+	trl_gen_name(n->gen);
+}
+
+static int trl_counted(const trl_names *n, long long limit, ratelimit_gen *g, ratelimit_result *res)
+{
+	return ratelimit_check_counted(&trl_rl, trl_kv, n->id, limit, n->hash, n->set, n->id, g, res);
+}
+
+static void trl_gen_create(void)
+{
+	CU_ASSERT_FATAL(trl_setup() == 0);
+	trl_names n;
+	trl_names_new(&n);
+	char v[64];
+	CU_ASSERT_EQUAL(trl_get(n.gen, v, sizeof v), 0);
+
+	/* Expect 0 on a missing key: counted, and the key now holds FRESH for TTL_SECONDS. */
+	ratelimit_gen g = {.key = n.gen, .expect = 0, .fresh = 0xabcdef123456LL, .ttl_seconds = 1234, .held = 42};
+	ratelimit_result res;
+	CU_ASSERT_EQUAL_FATAL(trl_counted(&n, 5, &g, &res), 0);
+	CU_ASSERT_EQUAL(res.allowed, 1);
+	CU_ASSERT_EQUAL(res.limit, 5);
+	CU_ASSERT_EQUAL(res.remaining, 4);
+	CU_ASSERT_EQUAL(trl_get(n.gen, v, sizeof v), 1);
+	CU_ASSERT_STRING_EQUAL(v, "188900967593046"); /* 0xabcdef123456 */
+	long long ttl = trl_int("TTL", n.gen, NULL);
+	CU_ASSERT(ttl >= 1230 && ttl <= 1234);
+	CU_ASSERT_EQUAL(trl_hget(n.hash, n.id), 1);
+	CU_ASSERT_EQUAL(trl_int("SISMEMBER", n.set, n.hash), 1);
+}
+
+static void trl_gen_match(void)
+{
+	CU_ASSERT_FATAL(trl_setup() == 0);
+	trl_names n;
+	trl_names_new(&n);
+	ratelimit_gen g = {.key = n.gen, .expect = 0, .fresh = 777001, .ttl_seconds = 600};
+	ratelimit_result res;
+	CU_ASSERT_EQUAL_FATAL(trl_counted(&n, 5, &g, &res), 0);
+	CU_ASSERT_EQUAL(res.remaining, 4);
+
+	/* Expect what it holds: counted, the generation left as it is. */
+	g = (ratelimit_gen){.key = n.gen, .expect = 777001, .fresh = 555, .ttl_seconds = 5};
+	for (long long want = 3; want >= 1; want--) {
+		CU_ASSERT_EQUAL_FATAL(trl_counted(&n, 5, &g, &res), 0);
+		CU_ASSERT_EQUAL(res.allowed, 1);
+		CU_ASSERT_EQUAL(res.remaining, want);
+	}
+	CU_ASSERT_EQUAL(trl_hget(n.hash, n.id), 4);
+	CU_ASSERT_EQUAL(trl_int("SISMEMBER", n.set, n.hash), 1);
+	char v[64];
+	CU_ASSERT_EQUAL(trl_get(n.gen, v, sizeof v), 1);
+	CU_ASSERT_STRING_EQUAL(v, "777001");
+	long long ttl = trl_int("TTL", n.gen, NULL);
+	CU_ASSERT(ttl > 5 && ttl <= 600);
+
+	/* A generation near 2^48 is compared exactly. */
+	trl_names_new(&n);
+	long long big = TRL_GEN_LIMIT - 1;
+	g = (ratelimit_gen){.key = n.gen, .expect = 0, .fresh = big, .ttl_seconds = 60};
+	CU_ASSERT_EQUAL(trl_counted(&n, 5, &g, &res), 0);
+	g = (ratelimit_gen){.key = n.gen, .expect = big - 1, .ttl_seconds = 60};
+	CU_ASSERT_EQUAL(trl_counted(&n, 5, &g, &res), 1);
+	CU_ASSERT_EQUAL(g.held, big);
+	g = (ratelimit_gen){.key = n.gen, .expect = big, .ttl_seconds = 60};
+	CU_ASSERT_EQUAL(trl_counted(&n, 5, &g, &res), 0);
+	CU_ASSERT_EQUAL(res.remaining, 3);
+}
+
+static void trl_gen_mismatch(void)
+{
+	CU_ASSERT_FATAL(trl_setup() == 0);
+	trl_names n;
+	trl_names_new(&n);
+	ratelimit_gen g = {.key = n.gen, .expect = 0, .fresh = 4242, .ttl_seconds = 600};
+	ratelimit_result res;
+	CU_ASSERT_EQUAL_FATAL(trl_counted(&n, 5, &g, &res), 0);
+	CU_ASSERT_EQUAL(res.remaining, 4);
+	CU_ASSERT_EQUAL(trl_hget(n.hash, n.id), 1);
+
+	/* Another generation expected: 1, what it holds, and nothing counted, however often. */
+	for (int i = 0; i < 3; i++) {
+		g = (ratelimit_gen){.key = n.gen, .expect = 4243, .fresh = 9999, .ttl_seconds = 7, .held = 12345};
+		CU_ASSERT_EQUAL(trl_counted(&n, 5, &g, &res), 1);
+		CU_ASSERT_EQUAL(g.held, 4242);
+	}
+	CU_ASSERT_EQUAL(trl_hget(n.hash, n.id), 1);
+	char v[64];
+	CU_ASSERT_EQUAL(trl_get(n.gen, v, sizeof v), 1);
+	CU_ASSERT_STRING_EQUAL(v, "4242");
+	CU_ASSERT(trl_int("TTL", n.gen, NULL) > 7);
+	/* The bucket did not move: the next matching call has the remaining after one request, less one. */
+	g = (ratelimit_gen){.key = n.gen, .expect = 4242, .ttl_seconds = 600};
+	CU_ASSERT_EQUAL_FATAL(trl_counted(&n, 5, &g, &res), 0);
+	CU_ASSERT_EQUAL(res.allowed, 1);
+	CU_ASSERT_EQUAL(res.remaining, 3);
+	CU_ASSERT_EQUAL(trl_hget(n.hash, n.id), 2);
+
+	/* On names never used: no bucket, no usage hash, not added to the set. */
+	trl_names m;
+	trl_names_new(&m);
+	CU_ASSERT_EQUAL(trl_set(m.gen, "31337"), 0);
+	g = (ratelimit_gen){.key = m.gen, .expect = 31338, .fresh = 1, .ttl_seconds = 60};
+	CU_ASSERT_EQUAL(trl_counted(&m, 5, &g, &res), 1);
+	CU_ASSERT_EQUAL(g.held, 31337);
+	char rl_key[64];
+	snprintf(rl_key, sizeof rl_key, "rl:{%s}", m.id);
+	CU_ASSERT_EQUAL(trl_int("EXISTS", rl_key, NULL), 0);
+	CU_ASSERT_EQUAL(trl_int("EXISTS", m.hash, NULL), 0);
+	CU_ASSERT_EQUAL(trl_int("EXISTS", m.set, NULL), 0);
+	CU_ASSERT_EQUAL(trl_int("SISMEMBER", m.set, m.hash), 0);
+	/* The mismatch leaves a kept key without an expiry as it was. */
+	CU_ASSERT_EQUAL(trl_int("TTL", m.gen, NULL), -1);
+
+	/* A generation expected but none held (expired, or Redis restarted): 1 with 0, and the key is not made. */
+	trl_names_new(&m);
+	g = (ratelimit_gen){.key = m.gen, .expect = 5150, .fresh = 5150, .ttl_seconds = 60, .held = 77};
+	CU_ASSERT_EQUAL(trl_counted(&m, 5, &g, &res), 1);
+	CU_ASSERT_EQUAL(g.held, 0);
+	CU_ASSERT_EQUAL(trl_get(m.gen, v, sizeof v), 0);
+	snprintf(rl_key, sizeof rl_key, "rl:{%s}", m.id);
+	CU_ASSERT_EQUAL(trl_int("EXISTS", rl_key, NULL), 0);
+	CU_ASSERT_EQUAL(trl_int("EXISTS", m.hash, NULL), 0);
+	CU_ASSERT_EQUAL(trl_int("EXISTS", m.set, NULL), 0);
+}
+
+static void trl_gen_expect_missing_but_held(void)
+{
+	CU_ASSERT_FATAL(trl_setup() == 0);
+	trl_names n;
+	trl_names_new(&n);
+	/* Another worker created it between this worker's read and its count. */
+	CU_ASSERT_EQUAL(trl_set(n.gen, "777"), 0);
+	ratelimit_gen g = {.key = n.gen, .expect = 0, .fresh = 999, .ttl_seconds = 60, .held = -5};
+	ratelimit_result res;
+	CU_ASSERT_EQUAL(trl_counted(&n, 5, &g, &res), 1);
+	CU_ASSERT_EQUAL(g.held, 777);
+	char v[64];
+	CU_ASSERT_EQUAL(trl_get(n.gen, v, sizeof v), 1);
+	CU_ASSERT_STRING_EQUAL(v, "777");
+	CU_ASSERT_EQUAL(trl_int("TTL", n.gen, NULL), -1);
+	CU_ASSERT_EQUAL(trl_int("EXISTS", n.hash, NULL), 0);
+	CU_ASSERT_EQUAL(trl_int("EXISTS", n.set, NULL), 0);
+	/* Then expecting what it holds counts from a full bucket. */
+	g = (ratelimit_gen){.key = n.gen, .expect = 777, .ttl_seconds = 60};
+	CU_ASSERT_EQUAL(trl_counted(&n, 5, &g, &res), 0);
+	CU_ASSERT_EQUAL(res.remaining, 4);
+	CU_ASSERT_EQUAL(trl_hget(n.hash, n.id), 1);
+}
+
+static void trl_gen_not_a_number(void)
+{
+	CU_ASSERT_FATAL(trl_setup() == 0);
+	/* Only the decimal digits of a number in [1, 10^15) are a generation: Lua's tonumber would take the others. */
+	static const char *const junk[] = {"garbage", "", "12abc", "apikey", "1.5", "inf", "nan", " 12 ", "12.0", "0x10",
+					   "1e3", "012", "-12", "1000000000000000"};
+	for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
+		trl_names n;
+		trl_names_new(&n);
+		CU_ASSERT_EQUAL_FATAL(trl_set(n.gen, junk[i]), 0);
+		static const long long expects[] = {0, 1, 12};
+		for (size_t j = 0; j < sizeof expects / sizeof expects[0]; j++) {
+			ratelimit_gen g = {.key = n.gen, .expect = expects[j], .fresh = 5, .ttl_seconds = 60, .held = 99};
+			ratelimit_result res;
+			CU_ASSERT_EQUAL(trl_counted(&n, 5, &g, &res), 1);
+			CU_ASSERT_EQUAL(g.held, -1);
+		}
+		char v[64];
+		CU_ASSERT_EQUAL(trl_get(n.gen, v, sizeof v), 1);
+		CU_ASSERT_STRING_EQUAL(v, junk[i]);
+		CU_ASSERT_EQUAL(trl_int("EXISTS", n.hash, NULL), 0);
+		CU_ASSERT_EQUAL(trl_int("EXISTS", n.set, NULL), 0);
+	}
+}
+
+static void trl_gen_optional(void)
+{
+	CU_ASSERT_FATAL(trl_setup() == 0);
+	trl_names n;
+	trl_names_new(&n);
+	ratelimit_result res;
+	/* Without GEN: counted, and no generation key appears. */
+	CU_ASSERT_EQUAL(trl_counted(&n, 5, NULL, &res), 0);
+	CU_ASSERT_EQUAL(res.remaining, 4);
+	CU_ASSERT_EQUAL(trl_hget(n.hash, n.id), 1);
+	CU_ASSERT_EQUAL(trl_int("EXISTS", n.gen, NULL), 0);
+
+	/* A limit below 1 refuses without calling Redis: nothing counted, nothing checked or created. */
+	ratelimit_gen g = {.key = n.gen, .expect = 0, .fresh = 31, .ttl_seconds = 60};
+	CU_ASSERT_EQUAL(trl_counted(&n, 0, &g, &res), 0);
+	CU_ASSERT_EQUAL(res.allowed, 0);
+	CU_ASSERT_EQUAL(trl_int("EXISTS", n.gen, NULL), 0);
+	CU_ASSERT_EQUAL(trl_hget(n.hash, n.id), 1);
+
+	/* Refused by the rate limit but the generation matches: created, and counted as usage. */
+	trl_names_new(&n);
+	g = (ratelimit_gen){.key = n.gen, .expect = 0, .fresh = 32, .ttl_seconds = 60};
+	CU_ASSERT_EQUAL(trl_counted(&n, 1, &g, &res), 0);
+	CU_ASSERT_EQUAL(res.allowed, 1);
+	g = (ratelimit_gen){.key = n.gen, .expect = 32, .ttl_seconds = 60};
+	CU_ASSERT_EQUAL(trl_counted(&n, 1, &g, &res), 0);
+	CU_ASSERT_EQUAL(res.allowed, 0);
+	CU_ASSERT_EQUAL(trl_hget(n.hash, n.id), 2);
+
+	/* Redis unreachable: -1, HELD untouched. */
+	int port = trl_free_port();
+	settings *s = trl_settings(port);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	kv *k = kv_new(s);
+	g = (ratelimit_gen){.key = n.gen, .expect = 32, .ttl_seconds = 60, .held = 4711};
+	CU_ASSERT_EQUAL(ratelimit_check_counted(&trl_rl, k, n.id, 5, n.hash, n.set, n.id, &g, &res), -1);
+	CU_ASSERT_EQUAL(g.held, 4711);
+	kv_free(k);
+	settings_free(s);
+}
+
+static void trl_gen_bump(void)
+{
+	CU_ASSERT_FATAL(trl_setup() == 0);
+	/* The key's name. */
+	char hex[2 * CRYPTO_SHA256_LEN + 1], name[APIKEY_GEN_KEY_LEN + 1];
+	memset(hex, 'a', sizeof hex - 1);
+	hex[sizeof hex - 1] = '\0';
+	hex[0] = '0';
+	hex[63] = 'f';
+	apikey_gen_key(hex, name);
+	CU_ASSERT_EQUAL(strlen(name), APIKEY_GEN_KEY_LEN);
+	CU_ASSERT_EQUAL(strncmp(name, "apikey:", 7), 0);
+	CU_ASSERT_STRING_EQUAL(name + 7, hex);
+
+	/* A first bump makes it; every bump gives a new value in [1, 2^48) for a day. */
+	trl_names n;
+	trl_names_new(&n);
+	const char *hexpart = n.gen + 7;
+	char v[64], prev[64] = "";
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(apikey_gen_bump(trl_kv, hexpart), 0);
+		CU_ASSERT_EQUAL_FATAL(trl_get(n.gen, v, sizeof v), 1);
+		char *end;
+		long long gen = strtoll(v, &end, 10);
+		CU_ASSERT_EQUAL(*end, '\0');
+		CU_ASSERT(gen >= 1 && gen < TRL_GEN_LIMIT);
+		CU_ASSERT_STRING_NOT_EQUAL(v, prev);
+		long long ttl = trl_int("TTL", n.gen, NULL);
+		CU_ASSERT(ttl > APIKEY_GEN_TTL_SECONDS - 5 && ttl <= APIKEY_GEN_TTL_SECONDS);
+		snprintf(prev, sizeof prev, "%s", v);
+	}
+
+	/* A revocation: a worker's kept generation stops matching, and nothing is counted. */
+	trl_names_new(&n);
+	hexpart = n.gen + 7;
+	ratelimit_gen g = {.key = n.gen, .expect = 0, .fresh = 1001, .ttl_seconds = 60};
+	ratelimit_result res;
+	CU_ASSERT_EQUAL(trl_counted(&n, 5, &g, &res), 0);
+	CU_ASSERT(trl_int("TTL", n.gen, NULL) <= 60);
+	CU_ASSERT_EQUAL(apikey_gen_bump(trl_kv, hexpart), 0);
+	CU_ASSERT_EQUAL_FATAL(trl_get(n.gen, v, sizeof v), 1);
+	long long bumped = strtoll(v, NULL, 10);
+	CU_ASSERT(bumped != 1001 && bumped >= 1 && bumped < TRL_GEN_LIMIT);
+	CU_ASSERT(trl_int("TTL", n.gen, NULL) > APIKEY_GEN_TTL_SECONDS - 5);
+	g = (ratelimit_gen){.key = n.gen, .expect = 1001, .ttl_seconds = 60};
+	CU_ASSERT_EQUAL(trl_counted(&n, 5, &g, &res), 1);
+	CU_ASSERT_EQUAL(g.held, bumped);
+	CU_ASSERT_EQUAL(trl_hget(n.hash, n.id), 1);
+
+	/* Bumping over a value that is not a generation replaces it. */
+	trl_names_new(&n);
+	CU_ASSERT_EQUAL(trl_set(n.gen, "garbage"), 0);
+	CU_ASSERT_EQUAL(apikey_gen_bump(trl_kv, n.gen + 7), 0);
+	CU_ASSERT_EQUAL(trl_get(n.gen, v, sizeof v), 1);
+	CU_ASSERT(strtoll(v, NULL, 10) >= 1);
+
+	/* Redis unreachable: -1. */
+	settings *s = trl_settings(trl_free_port());
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	kv *k = kv_new(s);
+	CU_ASSERT_EQUAL(apikey_gen_bump(k, hexpart), -1);
+	kv_free(k);
+	settings_free(s);
+}
+
+static void trl_gen_new_range(void)
+{
+	long long all_or = 0, all_and = TRL_GEN_LIMIT - 1, prev = -1;
+	int bad = 0, repeats = 0;
+	for (int i = 0; i < 200000; i++) {
+		long long g = apikey_gen_new();
+		bad += g <= 0 || g >= TRL_GEN_LIMIT;
+		repeats += g == prev;
+		all_or |= g;
+		all_and &= g;
+		prev = g;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(repeats, 0);
+	/* All 48 bits are used, none is stuck. */
+	CU_ASSERT_EQUAL(all_or, TRL_GEN_LIMIT - 1);
+	CU_ASSERT_EQUAL(all_and, 0);
+}
+
+static void trl_kv_epoch(void)
+{
+	CU_ASSERT_FATAL(trl_setup() == 0);
+	kv *k = kv_new(trl_cfg);
+	/* Lazy: no connection, epoch 0; the first command connects. */
+	CU_ASSERT_EQUAL(kv_epoch(k), 0);
+	CU_ASSERT_EQUAL(kv_ping(k), 0);
+	CU_ASSERT_EQUAL(kv_epoch(k), 1);
+	CU_ASSERT_EQUAL(kv_ping(k), 0);
+	CU_ASSERT_EQUAL(kv_epoch(k), 1);
+
+	/* The server closes the connection: the next command reconnects (and succeeds), a new epoch. */
+	arena *a = arena_new();
+	kv_reply r;
+	CU_ASSERT_EQUAL_FATAL(kv_command(k, a, 2, (const char *const[]){"CLIENT", "ID"}, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(r.type, KV_INT);
+	CU_ASSERT_EQUAL(kv_epoch(k), 1);
+	char id[32], reply[64];
+	snprintf(id, sizeof id, "%lld", r.integer);
+	const char *kill_argv[] = {"CLIENT", "KILL", "ID", id};
+	CU_ASSERT_EQUAL(trl_cmd(trl_port, 4, kill_argv, reply, sizeof reply), 0);
+	CU_ASSERT_STRING_EQUAL(reply, ":1\r\n");
+	CU_ASSERT_EQUAL(kv_ping(k), 0);
+	CU_ASSERT_EQUAL(kv_epoch(k), 2);
+	CU_ASSERT_EQUAL(kv_ping(k), 0);
+	CU_ASSERT_EQUAL(kv_epoch(k), 2);
+
+	/* Redis restarted: the next command is answered by a new connection. */
+	int port = trl_port;
+	trl_stop();
+	CU_ASSERT_EQUAL(kv_ping(k), -1);
+	CU_ASSERT_EQUAL(kv_ping(k), -1);
+	unsigned down = kv_epoch(k);
+	CU_ASSERT(down >= 2);
+	CU_ASSERT_FATAL(trl_start(port) == 0);
+	CU_ASSERT_EQUAL(kv_ping(k), 0);
+	CU_ASSERT(kv_epoch(k) > down);
+	unsigned up = kv_epoch(k);
+	CU_ASSERT_EQUAL(kv_ping(k), 0);
+	CU_ASSERT_EQUAL(kv_epoch(k), up);
+	/* Restarted while idle: at most the retry inside the command, and still a new epoch. */
+	trl_stop();
+	CU_ASSERT_FATAL(trl_start(port) == 0);
+	CU_ASSERT_EQUAL(kv_ping(k), 0);
+	CU_ASSERT(kv_epoch(k) > up);
+	arena_free(a);
+	kv_free(k);
+
+	/* A handle that never reaches Redis stays at epoch 0. */
+	settings *s = trl_settings(trl_free_port());
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	k = kv_new(s);
+	CU_ASSERT_EQUAL(kv_ping(k), -1);
+	CU_ASSERT_EQUAL(kv_ping(k), -1);
+	CU_ASSERT_EQUAL(kv_epoch(k), 0);
+	kv_free(k);
+	settings_free(s);
+}
+
 /* ---------------------------------------------------------------- the API's rate-limit step */
 
 static const char *trl_header(const request *r, const char *name)
@@ -646,6 +1098,15 @@ int test_ratelimit_suite(void)
 		{"redis restart: reconnect and reload", trl_redis_restart},
 		{"auth_rate_limit with redis down", trl_auth_redis_down},
 		{"auth_rate_limit headers and 429", trl_auth_live},
+		{"generation: expect 0 on a missing key creates it", trl_gen_create},
+		{"generation: expect == held counts", trl_gen_match},
+		{"generation: expect != held counts nothing", trl_gen_mismatch},
+		{"generation: expect 0 but held: 1 with held", trl_gen_expect_missing_but_held},
+		{"generation: a non-numeric value: held -1", trl_gen_not_a_number},
+		{"generation: optional; limit 0; refused; redis down", trl_gen_optional},
+		{"apikey_gen_key and apikey_gen_bump", trl_gen_bump},
+		{"apikey_gen_new in [1, 2^48)", trl_gen_new_range},
+		{"kv_epoch counts connections", trl_kv_epoch},
 	};
 	CU_pSuite suite = CU_add_suite("ratelimit", NULL, trl_cleanup);
 

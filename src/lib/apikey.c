@@ -25,13 +25,21 @@ void apikey_generate(char out[APIKEY_LEN + 1])
 	checksum(out, out + 8 + RANDOM_LEN);
 }
 
-int apikey_well_formed(const char *key, size_t n)
+int apikey_shaped(const char *key, size_t n)
 {
-	if (n != APIKEY_LEN || memcmp(key, APIKEY_PREFIX, 8) != 0 || !crypto_is_base62(key + 8, n - 8))
-		return 0;
+	return n == APIKEY_LEN && memcmp(key, APIKEY_PREFIX, 8) == 0 && crypto_is_base62(key + 8, n - 8);
+}
+
+int apikey_checksum_ok(const char *key)
+{
 	char sum[CHECKSUM_LEN + 1];
 	checksum(key, sum);
 	return memcmp(sum, key + 8 + RANDOM_LEN, CHECKSUM_LEN) == 0;
+}
+
+int apikey_well_formed(const char *key, size_t n)
+{
+	return apikey_shaped(key, n) && apikey_checksum_ok(key);
 }
 
 void apikey_hash(const char *key, size_t n, unsigned char out[CRYPTO_SHA256_LEN])

@@ -15,6 +15,11 @@ void apikey_generate(char out[APIKEY_LEN + 1]);
  * refused here, before any lookup. */
 int apikey_well_formed(const char *key, size_t n);
 
+/* The two halves of that: the prefix, length and alphabet (cheap), and the checksum of a key of that shape (a
+ * SHA-256, which a caller that already knows the key, e.g. by its hash, may skip). */
+int apikey_shaped(const char *key, size_t n);
+int apikey_checksum_ok(const char *key);
+
 /* SHA-256 of the whole key, the only form that is stored. */
 void apikey_hash(const char *key, size_t n, unsigned char out[CRYPTO_SHA256_LEN]);
 

@@ -29,8 +29,14 @@ static const EVP_MD *sha256_md(void)
 
 void crypto_sha256(const void *data, size_t n, unsigned char out[CRYPTO_SHA256_LEN])
 {
+	/* One context per process (no process here runs threads), initialized again for each digest: EVP_Digest
+	 * would allocate, set up and free one per call, which the worker's profile showed at 4% of a request. */
+	static EVP_MD_CTX *ctx;
 	unsigned int len = 0;
-	if (EVP_Digest(data, n, out, &len, sha256_md(), NULL) != 1)
+	if (!ctx && !(ctx = EVP_MD_CTX_new()))
+		abort();
+	if (EVP_DigestInit_ex2(ctx, sha256_md(), NULL) != 1 || EVP_DigestUpdate(ctx, data, n) != 1 ||
+	    EVP_DigestFinal_ex(ctx, out, &len) != 1)
 		abort();
 }
 

@@ -681,6 +681,14 @@ static void test_lib_apikey(void)
 	memcpy(mutated, key, sizeof key);
 	memcpy(mutated + 8, other + 8, 30);
 	CU_ASSERT_EQUAL(apikey_well_formed(mutated, APIKEY_LEN), 0);
+	/* ... which is the checksum's half: the shape is right. */
+	CU_ASSERT_EQUAL(apikey_shaped(mutated, APIKEY_LEN), 1);
+	CU_ASSERT_EQUAL(apikey_checksum_ok(mutated), 0);
+	CU_ASSERT_EQUAL(apikey_shaped(key, APIKEY_LEN), 1);
+	CU_ASSERT_EQUAL(apikey_checksum_ok(key), 1);
+	mutated[8] = '-';
+	CU_ASSERT_EQUAL(apikey_shaped(mutated, APIKEY_LEN), 0);
+	CU_ASSERT_EQUAL(apikey_shaped(key, APIKEY_LEN - 1), 0);
 	/* Wrong lengths. */
 	CU_ASSERT_EQUAL(apikey_well_formed(key, APIKEY_LEN - 1), 0);
 	CU_ASSERT_EQUAL(apikey_well_formed("", 0), 0);
@@ -701,6 +709,14 @@ static void test_lib_apikey(void)
 	CU_ASSERT_EQUAL(memcmp(h1, h2, sizeof h1), 0);
 	apikey_hash(other, APIKEY_LEN, h2);
 	CU_ASSERT(memcmp(h1, h2, sizeof h1) != 0);
+	/* The reused digest context: the same input again, and a known answer (FIPS 180-2, "abc"). */
+	apikey_hash(key, APIKEY_LEN, h2);
+	CU_ASSERT_EQUAL(memcmp(h1, h2, sizeof h1), 0);
+	static const unsigned char abc[CRYPTO_SHA256_LEN] = {
+		0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+		0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
+	crypto_sha256("abc", 3, h2);
+	CU_ASSERT_EQUAL(memcmp(h2, abc, sizeof abc), 0);
 
 	char disp[APIKEY_DISPLAY_LEN + 1];
 	memset(disp, 'z', sizeof disp);

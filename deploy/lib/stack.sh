@@ -393,7 +393,7 @@ _stack_redis_start() {
 	_stack_redis_running "$dir" && return 0
 	rm -f "$dir/run/redis.pid"
 	# No config file: the system's redis.conf is never read. No persistence: Redis holds nothing
-	# that MariaDB does not.
+	# that MariaDB does not, or whose loss costs more than a read (API key generations: keygen.h).
 	redis-server --port "$ST_REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
 		--daemonize yes --pidfile "$dir/run/redis.pid" --logfile "$dir/log/redis.log" \
 		--dir "$dir/redis" </dev/null >>"$dir/log/redis.log" 2>&1 ||

@@ -2,6 +2,7 @@
 #include "admin.h"
 #include "apikey.h"
 #include "ids.h"
+#include "keygen.h"
 #include "kv.h"
 #include "scope.h"
 #include "store_account.h"
@@ -162,7 +163,7 @@ static int list(admin_ctx *c, int argc, char **argv)
 static int tell_workers(admin_ctx *c, const char *id, const char *hash_hex)
 {
 	kv *k = kv_new(c->cfg);
-	int rc = apikey_gen_bump(k, hash_hex);
+	int rc = keygen_bump(k, hash_hex);
 	kv_free(k);
 	if (rc == 0)
 		return EXIT_OK;

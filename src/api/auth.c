@@ -2,6 +2,7 @@
 #include "auth.h"
 #include "apikey.h"
 #include "keycache.h"
+#include "keygen.h"
 #include "kv.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -117,7 +118,7 @@ static int answer(request *r, int rc, const ratelimit_result *rl, const char *re
 
 #define KEY_REFUSED "rate limit exceeded for this API key; see Retry-After"
 
-/* The generation Redis holds for the key (apikey.h): >= 0, -1 if it holds something else, -2 if unreachable. */
+/* The generation Redis holds for the key (keygen.h): >= 0, -1 if it holds something else, -2 if unreachable. */
 static long long read_gen(kv *k, arena *a, const char *gen_key)
 {
 	kv_reply g;
@@ -125,12 +126,16 @@ static long long read_gen(kv *k, arena *a, const char *gen_key)
 		return -2;
 	if (g.type == KV_NIL)
 		return 0;
-	return g.type == KV_STR && strlen(g.str) == g.len ? apikey_gen_parse(g.str) : -1;
+	return g.type == KV_STR && strlen(g.str) == g.len ? keygen_parse(g.str) : -1;
 }
 
+/* Keeps row K (key HASH) with generation GEN, read before K. A key limited to nothing is never kept: its requests are
+ * refused without a Redis call, so nothing would check its generation. */
 static void keep(keycache *c, const unsigned char hash[CRYPTO_SHA256_LEN], const apikey_row *k, long long gen,
 		 unsigned epoch, int64_t now)
 {
+	if (k->rate_limit < 1)
+		return;
 	keycache_entry e = {.scopes = k->scopes, .rate_limit = k->rate_limit, .expires_ms = k->expires_ms,
 			    .last_used_ms = k->last_used_ms, .gen = gen, .epoch = epoch, .loaded_ms = now};
 	memcpy(e.hash, hash, sizeof e.hash);
@@ -144,13 +149,13 @@ static void keep(keycache *c, const unsigned char hash[CRYPTO_SHA256_LEN], const
 static int authenticate_cached(request *r, keycache *c, const char *key, const unsigned char hash[CRYPTO_SHA256_LEN])
 {
 	kv *k = r->app->kv;
-	char hex[2 * CRYPTO_SHA256_LEN + 1], gen_key[APIKEY_GEN_KEY_LEN + 1];
+	char hex[2 * CRYPTO_SHA256_LEN + 1], gen_key[KEYGEN_KEY_LEN + 1];
 	crypto_hex(hash, CRYPTO_SHA256_LEN, hex);
-	apikey_gen_key(hex, gen_key);
+	keygen_key(hex, gen_key);
 	int64_t now = util_now_ms();
 	unsigned epoch = kv_epoch(k);
 	ratelimit_result rl;
-	ratelimit_gen g = {.key = gen_key, .ttl_seconds = APIKEY_GEN_TTL_SECONDS};
+	ratelimit_gen g = {.key = gen_key, .ttl_seconds = KEYGEN_TTL_SECONDS};
 	long long gen = -1; /* the generation read before the row below: -1 none usable, -2 Redis unreachable */
 	int counted = 0;    /* R was counted, against the key's current generation, on a connection made since */
 
@@ -165,9 +170,10 @@ static int authenticate_cached(request *r, keycache *c, const char *key, const u
 		int rc = count(r, r->key_id, r->rate_limit, 1, 1, &g, &rl);
 		if (rc == 0 && kv_epoch(k) == epoch) {
 			if (now - e->last_used_ms >= STORE_APIKEY_TOUCH_MS) {
-				if (store_apikey_touch(r->app->db, r->a, e->id) != STORE_OK)
+				if (store_apikey_touch(r->app->db, r->a, e->id) == STORE_OK)
+					e->last_used_ms = now;
+				else
 					log_warn("request %s: could not record last_used_at for %s", r->request_id, e->id);
-				e->last_used_ms = now;
 			}
 			return answer(r, 0, &rl, KEY_REFUSED);
 		}
@@ -194,12 +200,14 @@ static int authenticate_cached(request *r, keycache *c, const char *key, const u
 	}
 	if (gen == -2)
 		return answer(r, -1, NULL, KEY_REFUSED);
-	if (gen >= 0 && row.rate_limit >= 1) {
+	if (gen >= 0 && row.rate_limit >= 1) { /* (a limit below 1 refuses without calling Redis: nothing to check) */
 		g.expect = gen;
-		g.fresh = gen ? gen : apikey_gen_new();
+		g.fresh = gen ? gen : keygen_new();
 		int rc = count(r, r->key_id, r->rate_limit, 1, 1, &g, &rl);
-		if (rc == 0 && kv_epoch(k) == epoch)
-			keep(c, hash, &row, g.fresh, epoch, now);
+		/* Kept only with a generation that existed before the row was read: one this call created (GEN 0) may have
+		 * replaced a revocation's, lost in between (e.g. FLUSHALL); the next request reads it first. */
+		if (rc == 0 && gen > 0 && kv_epoch(k) == epoch)
+			keep(c, hash, &row, gen, epoch, now);
 		if (rc != 1)
 			return answer(r, rc, &rl, KEY_REFUSED);
 		/* Changed between the two reads (e.g. revoked just now): MariaDB decides, uncached. */

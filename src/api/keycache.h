@@ -5,8 +5,9 @@
  *    operator's UPDATE of api_keys in SQL);
  *  - the worker's Redis connection is still the one that supplied its generation (kv_epoch): after any reconnect
  *    (a Redis restart, perhaps from an older snapshot) every entry is read again;
- *  - Redis still holds the generation that was read *before* the entry's row was read (apikey.h). The request's
- *    rate-limit script checks that atomically and counts nothing when it fails.
+ *  - Redis still holds the generation that was read *before* the entry's row was read (keygen.h; never one that
+ *    the reading request created itself, which could have replaced a revocation's lost in between). The
+ *    request's rate-limit script checks that atomically and counts nothing when it fails.
  * A revocation commits in MariaDB, then replaces the key's generation (agentplatform-admin key revoke), so the
  * very next request naming the key, on any worker, fails the check and reads MariaDB. Expiry is decided on this
  * host's clock from the entry's expires_at, as for a key read from MariaDB.

@@ -1,9 +1,6 @@
 /* apikey: generation, checksum and hashing of API keys. */
 #include "apikey.h"
-#include "arena.h"
-#include "kv.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #define RANDOM_LEN 30
@@ -51,51 +48,4 @@ void apikey_display_prefix(const char *key, char out[APIKEY_DISPLAY_LEN + 1])
 {
 	memcpy(out, key, APIKEY_DISPLAY_LEN);
 	out[APIKEY_DISPLAY_LEN] = '\0';
-}
-
-void apikey_gen_key(const char *hash_hex, char out[APIKEY_GEN_KEY_LEN + 1])
-{
-	snprintf(out, APIKEY_GEN_KEY_LEN + 1, "apikey:%.64s", hash_hex);
-}
-
-long long apikey_gen_new(void)
-{
-	unsigned char b[6];
-	long long g = 0;
-	while (g == 0) {
-		crypto_random(b, sizeof b);
-		g = 0;
-		for (size_t i = 0; i < sizeof b; i++)
-			g = g << 8 | b[i];
-	}
-	return g;
-}
-
-long long apikey_gen_parse(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 15 || s[0] == '0')
-		return -1;
-	long long v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
-int apikey_gen_bump(kv *k, const char *hash_hex)
-{
-	char key[APIKEY_GEN_KEY_LEN + 1], gen[24], ttl[16];
-	apikey_gen_key(hash_hex, key);
-	snprintf(gen, sizeof gen, "%lld", apikey_gen_new());
-	snprintf(ttl, sizeof ttl, "%d", APIKEY_GEN_TTL_SECONDS);
-	arena *a = arena_new();
-	kv_reply r;
-	int rc = kv_command(k, a, 5, (const char *const[]){"SET", key, gen, "EX", ttl}, &r);
-	if (rc == 0 && r.type != KV_STATUS)
-		rc = -1;
-	arena_free(a);
-	return rc;
 }

@@ -12,7 +12,7 @@
  * whole, retry_after is when all of it fits.
  * With KEYS[2] (a usage hash, see usage.h) and KEYS[3] (the set of live usage hashes), the request is also
  * counted there under field ARGV[4], allowed or not: usage counting costs no round trip of its own.
- * With KEYS[4] (an API key's generation, see apikey.h), nothing happens unless it holds ARGV[5] (0: it must not
+ * With KEYS[4] (an API key's generation, see keygen.h), nothing happens unless it holds ARGV[5] (0: it must not
  * exist, and is then created as ARGV[6] for ARGV[7] seconds); otherwise the answer is {-1, generation held} (0:
  * none; -1: a value that is not a generation, i.e. not the decimal digits of a number in [1, 10^15)). */
 const char RATELIMIT_SCRIPT[] =

@@ -31,7 +31,7 @@ int ratelimit_check(const ratelimit *rl, kv *k, const char *key_id, long long li
 int ratelimit_check_cost(const ratelimit *rl, kv *k, const char *key_id, long long limit, long long cost,
 			 ratelimit_result *out);
 
-/* The generation check of one call (see apikey.h): the call counts only if KEY holds EXPECT (0: KEY must not
+/* The generation check of one call (see keygen.h): the call counts only if KEY holds EXPECT (0: KEY must not
  * exist, and is then created as FRESH for TTL_SECONDS); otherwise it counts nothing and HELD is what KEY holds
  * (0: nothing; -1: a value that is not a generation). */
 typedef struct ratelimit_gen {

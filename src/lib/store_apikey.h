@@ -38,7 +38,7 @@ enum store_result store_apikey_touch(db *d, arena *a, const char *id);
 enum store_result store_apikey_list(db *d, arena *a, const char *account_id, apikey_row **rows, int *n);
 
 /* Revokes key ID (STORE_NOT_FOUND if unknown, STORE_CONFLICT if already revoked); OUT gets the row, with hash_hex.
- * The caller commits, then bumps the key's generation (apikey_gen_bump). */
+ * The caller commits, then bumps the key's generation (keygen_bump). */
 enum store_result store_apikey_revoke(db *d, arena *a, const char *id, apikey_row *out);
 
 #endif

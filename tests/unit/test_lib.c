@@ -4,6 +4,7 @@
 
 #include "agenttype.h"
 #include "apikey.h"
+#include "keygen.h"
 #include "arena.h"
 #include "crypto.h"
 #include "cursor.h"
@@ -727,21 +728,21 @@ static void test_lib_apikey(void)
 }
 
 /* A key's generation as the rate-limit script reads it: only the plain digits of [1, 10^15). */
-static void test_lib_apikey_gen_parse(void)
+static void test_lib_keygen_parse(void)
 {
-	CU_ASSERT_EQUAL(apikey_gen_parse("1"), 1);
-	CU_ASSERT_EQUAL(apikey_gen_parse("4242"), 4242);
-	CU_ASSERT_EQUAL(apikey_gen_parse("281474976710655"), 281474976710655LL); /* 2^48 - 1 */
-	CU_ASSERT_EQUAL(apikey_gen_parse("999999999999999"), 999999999999999LL);
+	CU_ASSERT_EQUAL(keygen_parse("1"), 1);
+	CU_ASSERT_EQUAL(keygen_parse("4242"), 4242);
+	CU_ASSERT_EQUAL(keygen_parse("281474976710655"), 281474976710655LL); /* 2^48 - 1 */
+	CU_ASSERT_EQUAL(keygen_parse("999999999999999"), 999999999999999LL);
 	static const char *const bad[] = {"", "0", "012", "-1", "+1", " 12", "12 ", "1.5", "1e3", "0x10", "inf",
 					  "1000000000000000", "12abc"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		CU_ASSERT_EQUAL(apikey_gen_parse(bad[i]), -1);
+		CU_ASSERT_EQUAL(keygen_parse(bad[i]), -1);
 	for (int i = 0; i < 1000; i++) {
 		char s[24];
-		long long g = apikey_gen_new();
+		long long g = keygen_new();
 		snprintf(s, sizeof s, "%lld", g);
-		CU_ASSERT_EQUAL(apikey_gen_parse(s), g);
+		CU_ASSERT_EQUAL(keygen_parse(s), g);
 	}
 }
 
@@ -1803,7 +1804,7 @@ int test_lib_suite(void)
 		{"ids time-sortable", test_lib_ids_sortable},
 		{"ids_valid", test_lib_ids_valid},
 		{"apikey", test_lib_apikey},
-		{"apikey generation parsing", test_lib_apikey_gen_parse},
+		{"apikey generation parsing", test_lib_keygen_parse},
 		{"scope names", test_lib_scope_names},
 		{"scope parse", test_lib_scope_parse},
 		{"scope format", test_lib_scope_format},

@@ -3,6 +3,7 @@
 #include "suites.h"
 
 #include "apikey.h"
+#include "keygen.h"
 #include "app.h"
 #include "arena.h"
 #include "auth.h"
@@ -581,20 +582,20 @@ static int trl_set(const char *name, const char *value)
 }
 
 /* A generation key for a new random key hash. */
-static void trl_gen_name(char out[APIKEY_GEN_KEY_LEN + 1])
+static void trl_gen_name(char out[KEYGEN_KEY_LEN + 1])
 {
 	unsigned char h[CRYPTO_SHA256_LEN];
 	char hex[2 * CRYPTO_SHA256_LEN + 1];
 	crypto_random(h, sizeof h);
 	crypto_hex(h, sizeof h, hex);
-	apikey_gen_key(hex, out);
+	keygen_key(hex, out);
 }
 
 /* Names for one test: a rate-limit key id, its usage hash and set, and a generation key. */
 typedef struct trl_names {
 	char id[IDS_MAX_LEN];
 	char hash[64], set[64];
-	char gen[APIKEY_GEN_KEY_LEN + 1];
+	char gen[KEYGEN_KEY_LEN + 1];
 } trl_names;
 
 static void trl_names_new(trl_names *n)
@@ -822,13 +823,13 @@ static void trl_gen_bump(void)
 {
 	CU_ASSERT_FATAL(trl_setup() == 0);
 	/* The key's name. */
-	char hex[2 * CRYPTO_SHA256_LEN + 1], name[APIKEY_GEN_KEY_LEN + 1];
+	char hex[2 * CRYPTO_SHA256_LEN + 1], name[KEYGEN_KEY_LEN + 1];
 	memset(hex, 'a', sizeof hex - 1);
 	hex[sizeof hex - 1] = '\0';
 	hex[0] = '0';
 	hex[63] = 'f';
-	apikey_gen_key(hex, name);
-	CU_ASSERT_EQUAL(strlen(name), APIKEY_GEN_KEY_LEN);
+	keygen_key(hex, name);
+	CU_ASSERT_EQUAL(strlen(name), KEYGEN_KEY_LEN);
 	CU_ASSERT_EQUAL(strncmp(name, "apikey:", 7), 0);
 	CU_ASSERT_STRING_EQUAL(name + 7, hex);
 
@@ -838,7 +839,7 @@ static void trl_gen_bump(void)
 	const char *hexpart = n.gen + 7;
 	char v[64], prev[64] = "";
 	for (int i = 0; i < 3; i++) {
-		CU_ASSERT_EQUAL(apikey_gen_bump(trl_kv, hexpart), 0);
+		CU_ASSERT_EQUAL(keygen_bump(trl_kv, hexpart), 0);
 		CU_ASSERT_EQUAL_FATAL(trl_get(n.gen, v, sizeof v), 1);
 		char *end;
 		long long gen = strtoll(v, &end, 10);
@@ -846,7 +847,7 @@ static void trl_gen_bump(void)
 		CU_ASSERT(gen >= 1 && gen < TRL_GEN_LIMIT);
 		CU_ASSERT_STRING_NOT_EQUAL(v, prev);
 		long long ttl = trl_int("TTL", n.gen, NULL);
-		CU_ASSERT(ttl > APIKEY_GEN_TTL_SECONDS - 5 && ttl <= APIKEY_GEN_TTL_SECONDS);
+		CU_ASSERT(ttl > KEYGEN_TTL_SECONDS - 5 && ttl <= KEYGEN_TTL_SECONDS);
 		snprintf(prev, sizeof prev, "%s", v);
 	}
 
@@ -857,11 +858,11 @@ static void trl_gen_bump(void)
 	ratelimit_result res;
 	CU_ASSERT_EQUAL(trl_counted(&n, 5, &g, &res), 0);
 	CU_ASSERT(trl_int("TTL", n.gen, NULL) <= 60);
-	CU_ASSERT_EQUAL(apikey_gen_bump(trl_kv, hexpart), 0);
+	CU_ASSERT_EQUAL(keygen_bump(trl_kv, hexpart), 0);
 	CU_ASSERT_EQUAL_FATAL(trl_get(n.gen, v, sizeof v), 1);
 	long long bumped = strtoll(v, NULL, 10);
 	CU_ASSERT(bumped != 1001 && bumped >= 1 && bumped < TRL_GEN_LIMIT);
-	CU_ASSERT(trl_int("TTL", n.gen, NULL) > APIKEY_GEN_TTL_SECONDS - 5);
+	CU_ASSERT(trl_int("TTL", n.gen, NULL) > KEYGEN_TTL_SECONDS - 5);
 	g = (ratelimit_gen){.key = n.gen, .expect = 1001, .ttl_seconds = 60};
 	CU_ASSERT_EQUAL(trl_counted(&n, 5, &g, &res), 1);
 	CU_ASSERT_EQUAL(g.held, bumped);
@@ -870,7 +871,7 @@ static void trl_gen_bump(void)
 	/* Bumping over a value that is not a generation replaces it. */
 	trl_names_new(&n);
 	CU_ASSERT_EQUAL(trl_set(n.gen, "garbage"), 0);
-	CU_ASSERT_EQUAL(apikey_gen_bump(trl_kv, n.gen + 7), 0);
+	CU_ASSERT_EQUAL(keygen_bump(trl_kv, n.gen + 7), 0);
 	CU_ASSERT_EQUAL(trl_get(n.gen, v, sizeof v), 1);
 	CU_ASSERT(strtoll(v, NULL, 10) >= 1);
 
@@ -878,7 +879,7 @@ static void trl_gen_bump(void)
 	settings *s = trl_settings(trl_free_port());
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	kv *k = kv_new(s);
-	CU_ASSERT_EQUAL(apikey_gen_bump(k, hexpart), -1);
+	CU_ASSERT_EQUAL(keygen_bump(k, hexpart), -1);
 	kv_free(k);
 	settings_free(s);
 }
@@ -888,7 +889,7 @@ static void trl_gen_new_range(void)
 	long long all_or = 0, all_and = TRL_GEN_LIMIT - 1, prev = -1;
 	int bad = 0, repeats = 0;
 	for (int i = 0; i < 200000; i++) {
-		long long g = apikey_gen_new();
+		long long g = keygen_new();
 		bad += g <= 0 || g >= TRL_GEN_LIMIT;
 		repeats += g == prev;
 		all_or |= g;
@@ -1104,8 +1105,8 @@ int test_ratelimit_suite(void)
 		{"generation: expect 0 but held: 1 with held", trl_gen_expect_missing_but_held},
 		{"generation: a non-numeric value: held -1", trl_gen_not_a_number},
 		{"generation: optional; limit 0; refused; redis down", trl_gen_optional},
-		{"apikey_gen_key and apikey_gen_bump", trl_gen_bump},
-		{"apikey_gen_new in [1, 2^48)", trl_gen_new_range},
+		{"keygen_key and keygen_bump", trl_gen_bump},
+		{"keygen_new in [1, 2^48)", trl_gen_new_range},
 		{"kv_epoch counts connections", trl_kv_epoch},
 	};
 	CU_pSuite suite = CU_add_suite("ratelimit", NULL, trl_cleanup);

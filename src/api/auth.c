@@ -34,6 +34,27 @@ static int malformed(request *r)
 	return unauthorized(r, ERR_API_KEY_INVALID, "the API key is malformed");
 }
 
+/* R is authenticated as key ID of ACCOUNT_ID. */
+static void identify(request *r, const char *id, const char *account_id, uint32_t scopes, long long rate_limit)
+{
+	snprintf(r->key_id, sizeof r->key_id, "%s", id);
+	snprintf(r->account_id, sizeof r->account_id, "%s", account_id);
+	r->scopes = scopes;
+	r->rate_limit = rate_limit;
+	r->authenticated = 1;
+}
+
+/* Records that key ID is used now (NOW), unless it was within STORE_APIKEY_TOUCH_MS: *LAST_USED_MS (0: never). */
+static void touch(request *r, const char *id, int64_t *last_used_ms, int64_t now)
+{
+	if (*last_used_ms && now - *last_used_ms < STORE_APIKEY_TOUCH_MS)
+		return;
+	if (store_apikey_touch(r->app->db, r->a, id) == STORE_OK)
+		*last_used_ms = now;
+	else
+		log_warn("request %s: could not record last_used_at for %s", r->request_id, id);
+}
+
 /* The key behind HASH, read from MariaDB, with the answers for an unknown, revoked or expired one; fills R. */
 static int load(request *r, const unsigned char hash[CRYPTO_SHA256_LEN], apikey_row *k)
 {
@@ -46,17 +67,8 @@ static int load(request *r, const unsigned char hash[CRYPTO_SHA256_LEN], apikey_
 		return unauthorized(r, ERR_API_KEY_REVOKED, "the API key has been revoked");
 	if (k->expired)
 		return unauthorized(r, ERR_API_KEY_EXPIRED, "the API key has expired");
-	snprintf(r->key_id, sizeof r->key_id, "%s", k->id);
-	snprintf(r->account_id, sizeof r->account_id, "%s", k->account_id);
-	r->scopes = k->scopes;
-	r->rate_limit = k->rate_limit;
-	r->authenticated = 1;
-	if (k->touch_due) {
-		if (store_apikey_touch(r->app->db, r->a, k->id) == STORE_OK)
-			k->last_used_ms = util_now_ms();
-		else
-			log_warn("request %s: could not record last_used_at for %s", r->request_id, k->id);
-	}
+	identify(r, k->id, k->account_id, k->scopes, k->rate_limit);
+	touch(r, k->id, &k->last_used_ms, util_now_ms());
 	return 0;
 }
 
@@ -161,20 +173,11 @@ static int authenticate_cached(request *r, keycache *c, const char *key, const u
 
 	keycache_entry *e = keycache_find(c, hash, now, epoch);
 	if (e && (e->expires_ms == 0 || e->expires_ms > now)) {
-		snprintf(r->key_id, sizeof r->key_id, "%s", e->id);
-		snprintf(r->account_id, sizeof r->account_id, "%s", e->account_id);
-		r->scopes = e->scopes;
-		r->rate_limit = e->rate_limit;
-		r->authenticated = 1;
+		identify(r, e->id, e->account_id, e->scopes, e->rate_limit);
 		g.expect = e->gen;
 		int rc = count(r, r->key_id, r->rate_limit, 1, 1, &g, &rl);
 		if (rc == 0 && kv_epoch(k) == epoch) {
-			if (now - e->last_used_ms >= STORE_APIKEY_TOUCH_MS) {
-				if (store_apikey_touch(r->app->db, r->a, e->id) == STORE_OK)
-					e->last_used_ms = now;
-				else
-					log_warn("request %s: could not record last_used_at for %s", r->request_id, e->id);
-			}
+			touch(r, e->id, &e->last_used_ms, now);
 			return answer(r, 0, &rl, KEY_REFUSED);
 		}
 		/* Changed (or verified on a new connection, so perhaps against an older Redis): read it again. */

@@ -6,9 +6,10 @@
 
 #include <stdlib.h>
 
-/* No clock function in these statements: the key lookup runs on every request, and a statement without
- * one can be answered from MariaDB's query cache, which any committed change of api_keys (a revocation
- * included) invalidates at once. Expiry and the last-used throttle are decided on this host's clock. */
+/* No clock function in these statements: the key lookup runs on every request a worker does not answer from its
+ * key cache (src/api/keycache.h), and a statement without one can be answered from MariaDB's query cache, which
+ * any committed change of api_keys (a revocation included) invalidates at once. Expiry and the last-used
+ * throttle are decided on this host's clock. */
 #define COLUMNS "id, account_id, name, prefix, created_at, expires_at, last_used_at, revoked_at, scopes + 0, rate_limit"
 
 static const char SQL_INSERT[] =
@@ -39,7 +40,6 @@ static void row_from(arena *a, char **c, apikey_row *k)
 	k->expires_ms = c[5] ? store_time_ms(c[5]) : 0;
 	k->last_used_ms = c[6] ? store_time_ms(c[6]) : 0;
 	k->expired = c[5] && k->expires_ms <= now;
-	k->touch_due = !c[6] || k->last_used_ms < now - STORE_APIKEY_TOUCH_MS;
 	k->hash_hex = NULL;
 }
 

@@ -15,7 +15,6 @@ typedef struct apikey_row {
 	long long rate_limit;
 	int64_t expires_ms, last_used_ms; /* the same in ms since the epoch; 0: none */
 	int expired;    /* expires_at has passed (this host's clock) */
-	int touch_due;  /* last_used_at is unset or over STORE_APIKEY_TOUCH_MS old */
 	char *hash_hex; /* store_apikey_revoke only: the key's SHA-256 in lower-case hex */
 } apikey_row;
 
